@@ -1,0 +1,74 @@
+"""The composition root: builds Kefu's long-lived parts from the settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.crypto import FieldCipher
+from bot.dialogue.pipeline import Clock, Dialogue, utc_clock
+from bot.dialogue.registry import Registry
+from bot.dialogue.turn import Services
+from bot.directory import Directory
+from bot.i18n import translator
+from bot.settings import Settings, resolve_secret_key
+from bot.storage.db import make_engine, make_sessionmaker
+from bot.storage.migrate import upgrade
+from handlers import register_all
+from nlu.protocol import NluBackend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Kefu:
+    """Everything one process needs; close it with :meth:`aclose`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    directory: Directory
+    services: Services
+    dialogue: Dialogue
+    secret_generated: bool
+
+    async def ping_database(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any driver error means "not healthy"; the reason is logged
+            log.warning("database health check failed", exc_info=True)
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+
+async def build_kefu(
+    settings: Settings,
+    *,
+    nlu: NluBackend | None = None,
+    migrate: bool = False,
+    clock: Clock = utc_clock,
+) -> Kefu:
+    """Builds the parts; with ``migrate`` the database is first brought up to date."""
+    secret, generated = resolve_secret_key(settings)
+    if generated:
+        log.warning("KEFU_SECRET_KEY is not set: using a generated development key kept in %s",
+                    settings.app.data_dir / "secret.key")
+    engine = make_engine(settings.effective_database_url, schema=settings.database.schema_name,
+                         echo=settings.database.echo)
+    if migrate:
+        await upgrade(engine, schema=settings.database.schema_name)
+    sessions = make_sessionmaker(engine)
+    directory = Directory(FieldCipher(secret))
+    services = Services(settings=settings, directory=directory, translator=translator(),
+                        nlu=nlu)
+    dialogue = Dialogue(services=services, sessions=sessions,
+                        registry=register_all(Registry()), clock=clock)
+    return Kefu(settings=settings, engine=engine, sessions=sessions, directory=directory,
+                services=services, dialogue=dialogue, secret_generated=generated)

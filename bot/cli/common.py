@@ -1,0 +1,90 @@
+"""What every CLI command shares: settings with exit code 2 on bad config, a built Kefu."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import typer
+
+from bot.app import Kefu, build_kefu
+from bot.errors import ConfigError, ImportValidationError, KefuError
+from bot.settings import Settings, load_settings
+from bot.storage.db import make_engine
+from bot.storage.migrate import current_revision
+from nlu.protocol import NluBackend
+
+T = TypeVar("T")
+CONFIG_EXIT = 2
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise fail(str(exc), CONFIG_EXIT) from None
+
+
+def setup_logging(level: int = logging.WARNING) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    """Runs a coroutine, turning Kefu's expected errors into a message and exit code."""
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise fail(str(exc), CONFIG_EXIT) from None
+    except ImportValidationError as exc:
+        raise fail("\n".join([*exc.errors, f"Error: {exc}"])) from None
+    except KefuError as exc:
+        raise fail(f"Error: {exc}") from None
+
+
+def is_embedded(settings: Settings) -> bool:
+    return settings.effective_database_url.startswith("sqlite")
+
+
+@asynccontextmanager
+async def open_kefu(settings: Settings, *, nlu: NluBackend | None = None) -> AsyncIterator[Kefu]:
+    """A ready Kefu: an embedded database is migrated on the spot; PostgreSQL must be
+    migrated by the operator (`kefu db upgrade`), and Kefu says so when it is not."""
+    embedded = is_embedded(settings)
+    if embedded:
+        settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        await _require_migrated(settings)
+    kefu = await build_kefu(settings, nlu=nlu, migrate=embedded)
+    try:
+        yield kefu
+    finally:
+        await kefu.aclose()
+
+
+async def _require_migrated(settings: Settings) -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.migrate import alembic_config
+
+    engine = make_engine(settings.effective_database_url, schema=settings.database.schema_name)
+    try:
+        current = await current_revision(engine)
+    except Exception as exc:  # connection refused, auth, unknown database: all operator errors
+        raise ConfigError(f"Cannot reach the database at {engine.url.render_as_string()}: "
+                          f"{exc.__class__.__name__}: {exc}") from exc
+    finally:
+        await engine.dispose()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if current != head:
+        raise ConfigError(f"The database schema is at {current or 'nothing'}, Kefu needs {head}: "
+                          "run `kefu db upgrade` first")

@@ -1,0 +1,30 @@
+"""`kefu db`: schema migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.common import run_async, settings_or_exit
+from bot.storage.db import make_engine
+from bot.storage.migrate import current_revision, upgrade
+
+app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade_command() -> None:
+    """Apply Alembic migrations up to the latest revision."""
+    settings = settings_or_exit()
+
+    async def work() -> str | None:
+        if settings.effective_database_url.startswith("sqlite"):
+            settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.effective_database_url,
+                             schema=settings.database.schema_name)
+        try:
+            await upgrade(engine, schema=settings.database.schema_name)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"Database is at revision {run_async(work)}.")

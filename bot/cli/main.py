@@ -1,0 +1,43 @@
+"""The `kefu` command: serve, chat, demo, members, nlu, db, simulate."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import chat_cmd, db_cmd, demo_cmd, members_cmd, serve_cmd
+
+app = typer.Typer(
+    name="kefu",
+    help="Kefu (客服): a customer-service bot for retail membership programs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(serve_cmd.serve)
+app.command("chat")(chat_cmd.chat)
+app.add_typer(demo_cmd.app, name="demo")
+app.add_typer(members_cmd.app, name="members")
+app.add_typer(db_cmd.app, name="db")
+
+
+def _mount_optional() -> None:
+    # Sub-apps that live in modules of their own; mounted when present.
+    try:
+        from bot.cli import nlu_cmd  # type: ignore[attr-defined,unused-ignore]
+
+        app.add_typer(nlu_cmd.app, name="nlu", help="Train, run and evaluate the NLU model.")
+    except ImportError:
+        pass
+    try:
+        from bot.simulators import cli as simulate_cli  # type: ignore[attr-defined,unused-ignore]
+
+        app.add_typer(simulate_cli.app, name="simulate", help="Run a local platform simulator.")
+    except ImportError:
+        pass
+
+
+_mount_optional()
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,45 @@
+"""`kefu serve`: the HTTP server (webhooks, web chat, API) in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from bot.cli.common import open_kefu, run_async, settings_or_exit, setup_logging
+from bot.cli.demo_cmd import seed
+from bot.cli.nlu_loading import load_nlu
+from bot.server.app import create_app
+from bot.settings import Settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed demo data first (no tokens "
+                                                      "needed)")] = False,
+) -> None:
+    """Run the HTTP server: web chat at /, webhooks, /model/parse, /healthz."""
+    setup_logging(logging.INFO)
+    settings = settings_or_exit()
+    bind_host = host or settings.server.host
+    bind_port = port or settings.server.port
+    if demo:
+        report = run_async(lambda: seed(settings))
+        typer.echo(f"Demo data ready ({report.members_total} members). Try the demo senders "
+                   "demo-silver, demo-gold and demo-diamond.")
+    typer.echo(f"Web chat:      http://{bind_host}:{bind_port}/")
+    typer.echo(f"Health:        http://{bind_host}:{bind_port}/healthz")
+    run_async(lambda: _serve(settings, bind_host, bind_port))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    nlu = await asyncio.to_thread(load_nlu, settings)
+    async with open_kefu(settings, nlu=nlu) as kefu:
+        app = create_app(kefu, close_on_shutdown=False)
+        config = uvicorn.Config(app, host=host, port=port, log_level="info",
+                                proxy_headers=True, server_header=False)
+        await uvicorn.Server(config).serve()

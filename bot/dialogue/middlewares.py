@@ -1,0 +1,103 @@
+"""Cross-cutting steps every inbound message passes through, onion-style."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.dialogue.commands import parse_command
+from bot.dialogue.turn import Reply, Turn
+from bot.i18n import detect_language
+from bot.messages import Button
+from bot.storage import conversations
+from bot.storage.members import get_member
+from nlu import intents
+
+log = logging.getLogger(__name__)
+
+Next = Callable[[Turn], Awaitable[None]]
+Middleware = Callable[[Turn, Next], Awaitable[None]]
+
+
+async def record_messages(turn: Turn, call_next: Next) -> None:
+    """Stores the inbound message once; a redelivery gets the replies stored the first time."""
+    inbound = turn.inbound
+    message_id = await conversations.record_inbound(
+        turn.session,
+        conversation=turn.conversation,
+        channel=inbound.channel,
+        channel_message_id=inbound.message_id,
+        text=turn.text,
+        now=turn.now,
+    )
+    if message_id is None:
+        assert inbound.message_id is not None
+        first = await conversations.find_inbound(
+            turn.session, channel=inbound.channel, channel_message_id=inbound.message_id)
+        stored = await conversations.replies_to(turn.session, message_id=first.id) if first else []
+        turn.replies = [
+            Reply(m.text, tuple(Button(b["title"], b["payload"]) for b in m.buttons or ()))
+            for m in stored
+        ]
+        log.info("duplicate delivery on %s recognised; %d stored replies repeated",
+                 inbound.channel, len(stored))
+        return
+    await call_next(turn)
+    await conversations.set_understanding(
+        turn.session,
+        message_id=message_id,
+        intent=turn.intent,
+        confidence=turn.parse.intent.confidence if turn.parse else None,
+    )
+    for reply in turn.replies:
+        await conversations.record_outbound(
+            turn.session,
+            conversation=turn.conversation,
+            channel=inbound.channel,
+            reply_to_id=message_id,
+            text=reply.text,
+            buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons] or None,
+            now=turn.now,
+        )
+
+
+async def resolve_member(turn: Turn, call_next: Next) -> None:
+    if turn.identity.member_id is not None:
+        turn.member = await get_member(turn.session, member_id=turn.identity.member_id)
+        if turn.conversation.member_id != turn.identity.member_id:
+            turn.conversation.member_id = turn.identity.member_id
+    await call_next(turn)
+
+
+async def choose_language(turn: Turn, call_next: Next) -> None:
+    """The chosen language, unless this message is plainly written in another one."""
+    preferred = turn.identity.language or (turn.member.language if turn.member else None)
+    detected = None if turn.text.startswith("/") else detect_language(turn.text)
+    turn.language = detected or preferred or turn.settings.app.default_language
+    if turn.identity.language is None and detected:
+        turn.identity.language = detected
+    await call_next(turn)
+
+
+async def understand(turn: Turn, call_next: Next) -> None:
+    """Commands (and button payloads) map straight to intents; free text goes to the NLU."""
+    command = parse_command(turn.text)
+    if command is not None:
+        turn.intent = command.intent or (command.name if command.name in intents.ALL_INTENTS
+                                         else f"unknown_command:{command.name}")
+        turn.argument = command.argument
+    elif turn.text and turn.services.nlu is not None:
+        zone = turn.member.timezone if turn.member else turn.settings.app.default_timezone
+        turn.parse = await turn.services.nlu.parse(turn.text, timezone=zone)
+        turn.intent = turn.parse.intent.name
+    elif turn.text:
+        turn.intent = intents.OUT_OF_SCOPE
+    await call_next(turn)
+
+
+DEFAULT_MIDDLEWARES: tuple[Middleware, ...] = (
+    record_messages,
+    resolve_member,
+    choose_language,
+    understand,
+)

@@ -1,0 +1,104 @@
+"""The dialogue: one transaction per inbound message, through a chain of middlewares."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.dialogue.dispatch import dispatch
+from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
+from bot.dialogue.registry import Registry
+from bot.dialogue.turn import Reply, Services, Turn
+from bot.messages import Button, InboundMessage, OutboundMessage
+from bot.storage.conversations import current_conversation
+from bot.storage.db import transaction
+from bot.storage.members import ensure_identity
+
+Clock = Callable[[], datetime]
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def clean_text(text: str, *, limit: int) -> str:
+    """Drops control and format characters (keeping line breaks) and cuts to ``limit``."""
+    kept = []
+    for char in text[: limit * 2]:
+        category = unicodedata.category(char)
+        if char in "\n\t" or category[0] != "C" or (category == "Cf" and char == "\u200d"):
+            kept.append(char)
+    return "".join(kept).strip()[:limit]
+
+
+class Dialogue:
+    """Turns an inbound message into the replies to send, storing both atomically."""
+
+    __slots__ = ("_chain", "_clock", "_sessions", "registry", "services")
+
+    def __init__(
+        self,
+        *,
+        services: Services,
+        sessions: async_sessionmaker[AsyncSession],
+        registry: Registry,
+        middlewares: Sequence[Middleware] = DEFAULT_MIDDLEWARES,
+        clock: Clock = utc_clock,
+    ) -> None:
+        self.services = services
+        self.registry = registry
+        self._sessions = sessions
+        self._clock = clock
+        self._chain = self._build(middlewares)
+
+    def _build(self, middlewares: Sequence[Middleware]) -> Next:
+        async def terminal(turn: Turn) -> None:
+            await dispatch(turn, self.registry)
+
+        chain: Next = terminal
+        for middleware in reversed(middlewares):
+            chain = _bind(middleware, chain)
+        return chain
+
+    async def handle(self, inbound: InboundMessage) -> list[OutboundMessage]:
+        now = self._clock()
+        text = clean_text(inbound.text, limit=self.services.settings.app.max_message_chars)
+        async with transaction(self._sessions) as session:
+            identity = await ensure_identity(
+                session, channel=inbound.channel, external_id=inbound.sender_id, now=now)
+            identity.last_seen_at = now
+            conversation = await current_conversation(session, identity=identity, now=now)
+            conversation.last_message_at = now
+            turn = Turn(
+                inbound=inbound,
+                text=text,
+                session=session,
+                services=self.services,
+                now=now,
+                identity=identity,
+                conversation=conversation,
+                language=identity.language or self.services.settings.app.default_language,
+            )
+            await self._chain(turn)
+        return [_outbound(inbound, reply) for reply in turn.replies]
+
+
+def _bind(middleware: Middleware, following: Next) -> Next:
+    async def step(turn: Turn) -> None:
+        await middleware(turn, following)
+
+    return step
+
+
+def _outbound(inbound: InboundMessage, reply: Reply) -> OutboundMessage:
+    return OutboundMessage(
+        channel=inbound.channel,
+        recipient_id=inbound.sender_id,
+        text=reply.text,
+        buttons=tuple(Button(b.title, b.payload) for b in reply.buttons),
+        request_contact=reply.request_contact,
+    )
+

@@ -1,0 +1,74 @@
+"""One inbound message being handled: everything a handler may read and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory import Directory
+from bot.i18n import Translator
+from bot.messages import Button, InboundMessage
+from bot.settings import Settings
+from bot.storage.models import ChannelIdentity, Conversation, Member
+from nlu.protocol import NluBackend
+from nlu.types import Parse
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What lives as long as the process: settings, personal-data access, text, NLU."""
+
+    settings: Settings
+    directory: Directory
+    translator: Translator
+    nlu: NluBackend | None = None
+    brand: str = "Kefu"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    request_contact: bool = False
+
+
+@dataclass(slots=True)
+class Turn:
+    """The typed context handed to every handler."""
+
+    inbound: InboundMessage
+    text: str
+    session: AsyncSession
+    services: Services
+    now: datetime
+    identity: ChannelIdentity
+    conversation: Conversation
+    member: Member | None = None
+    language: str = "zh-Hans"
+    intent: str | None = None
+    parse: Parse | None = None
+    # What followed a /command, e.g. "en" in "/lang en".
+    argument: str = ""
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def t(self, key: str, /, **values: Any) -> str:
+        return self.services.translator.text(self.language, key, brand=self.services.brand,
+                                             **values)
+
+    def say(self, text: str, *, buttons: tuple[Button, ...] = (),
+            request_contact: bool = False) -> None:
+        self.replies.append(Reply(text, buttons, request_contact))
+
+    def state(self) -> dict[str, Any]:
+        """The conversation's dialogue state (a copy; write it back with :meth:`set_state`)."""
+        return dict(self.conversation.state or {})
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.conversation.state = state

@@ -1,0 +1,110 @@
+"""User-facing text from the locale files, in zh-Hans, zh-Hant (OpenCC-derived) and en."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import opencc
+import yaml
+
+from bot.settings import LANGUAGES
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def _load(language: str) -> dict[str, str]:
+    path = LOCALES_DIR / f"{language}.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return _flatten(data)
+
+
+class _Keep(dict[str, Any]):
+    """Leaves unknown placeholders visible instead of failing a reply over a typo."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class Translator:
+    """Looks up a key in the wanted language; falls back to zh-Hans, then to the key itself."""
+
+    __slots__ = ("_tables",)
+
+    def __init__(self) -> None:
+        simplified = _load("zh-Hans")
+        converter = opencc.OpenCC("s2t")
+        traditional = {key: converter.convert(text) for key, text in simplified.items()}
+        traditional.update(_load("zh-Hant"))
+        self._tables = {"zh-Hans": simplified, "zh-Hant": traditional, "en": _load("en")}
+
+    def text(self, language: str, key: str, /, **values: Any) -> str:
+        table = self._tables.get(language) or self._tables["zh-Hans"]
+        template = table.get(key) or self._tables["zh-Hans"].get(key)
+        if template is None:
+            return key
+        return string.Formatter().vformat(template, (), _Keep(values))
+
+    def keys(self, language: str) -> set[str]:
+        return set(self._tables[language])
+
+    def format_date(self, language: str, day: date) -> str:
+        return self.text(language, "dates.format", year=day.year, month=day.month, day=day.day,
+                         month_name=_MONTHS[day.month - 1])
+
+
+@lru_cache(maxsize=1)
+def translator() -> Translator:
+    return Translator()
+
+
+def to_simplified(text: str) -> str:
+    converted: str = _t2s().convert(text)
+    return converted
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    return opencc.OpenCC("t2s")
+
+
+def detect_language(text: str) -> str | None:
+    """The language a message is written in, from its script; ``None`` when it can't tell."""
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
+    if han:
+        sample = "".join(han[:200])
+        return "zh-Hant" if to_simplified(sample) != sample else "zh-Hans"
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "en" if latin >= 2 else None
+
+
+def normalize_language(value: str | None) -> str | None:
+    """Accepts en, EN, zh, zh-cn, zh_TW, zh-Hant, 繁体, 简体, english … → a supported code."""
+    if not value:
+        return None
+    key = value.strip().lower().replace("_", "-")
+    aliases = {
+        "en": "en", "english": "en", "英文": "en", "英语": "en", "英語": "en",
+        "zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-hans": "zh-Hans", "zh-sg": "zh-Hans",
+        "简体": "zh-Hans", "简体中文": "zh-Hans", "中文": "zh-Hans", "cn": "zh-Hans",
+        "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-hant": "zh-Hant", "zh-mo": "zh-Hant",
+        "繁体": "zh-Hant", "繁體": "zh-Hant", "繁体中文": "zh-Hant", "繁體中文": "zh-Hant",
+    }
+    code = aliases.get(key)
+    return code if code in LANGUAGES else None

@@ -1,0 +1,77 @@
+"""A member's standing now: tier from recent activity, and points from the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.loyalty.points import PointsSummary, summarise
+from bot.loyalty.tiers import Activity, UpgradeGap, evaluate_tier, months_between, upgrade_gap
+from bot.settings import Settings
+from bot.storage.ledger import ledger_entries, purchase_totals
+from bot.storage.models import Member
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStanding:
+    member: Member
+    tier: str
+    activity: Activity
+    points: PointsSummary
+    gap: UpgradeGap | None
+    today: date
+    zone: ZoneInfo
+
+
+def member_zone(member: Member, settings: Settings) -> ZoneInfo:
+    try:
+        return ZoneInfo(member.timezone or settings.app.default_timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo(settings.app.default_timezone)
+
+
+def window_start(today: date, months: int, zone: ZoneInfo) -> datetime:
+    """Midnight (member's zone) of the same day ``months`` earlier: the rolling window start."""
+    month_index = today.month - 1 - months
+    year, month = today.year + month_index // 12, month_index % 12 + 1
+    day = today.day
+    while True:
+        try:
+            start = date(year, month, day)
+            break
+        except ValueError:
+            day -= 1
+    return datetime.combine(start + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+
+
+async def member_standing(
+    session: AsyncSession, *, member: Member, settings: Settings, now: datetime
+) -> MemberStanding:
+    """Computes the tier and points; stores the tier on the member when it changed."""
+    zone = member_zone(member, settings)
+    today = now.astimezone(zone).date()
+    membership = settings.membership
+    since = window_start(today, membership.qualification_window_months, zone)
+    spend, visits = await purchase_totals(session, member_id=member.id, since=since, zone=zone)
+    activity = Activity(
+        spend=spend,
+        visits=visits,
+        tenure_months=months_between(member.joined_at.astimezone(zone).date(), today),
+    )
+    tier = evaluate_tier(membership.tiers, activity)
+    if member.tier != tier:
+        member.tier = tier
+        await session.flush()
+    entries = await ledger_entries(session, member_id=member.id, zone=zone)
+    return MemberStanding(
+        member=member,
+        tier=tier,
+        activity=activity,
+        points=summarise(entries, today=today),
+        gap=upgrade_gap(membership.tiers, tier, activity),
+        today=today,
+        zone=zone,
+    )

@@ -1,0 +1,44 @@
+"""The two value types the core sees: an inbound and an outbound message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered to the customer; ``payload`` is what comes back when it is chosen."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """What a customer sent, normalised by a channel.
+
+    ``message_id`` is the platform's id for the message (or the sender-side id of a web
+    request); together with ``channel`` it recognises redeliveries.
+    """
+
+    channel: str
+    sender_id: str
+    text: str
+    received_at: datetime
+    message_id: str | None = None
+    language_hint: str | None = None
+    # A phone number the platform vouches for (Telegram shared contact of the sender).
+    verified_phone: str | None = None
+    payload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """What Kefu answers: text, optional buttons, optional request for the contact."""
+
+    channel: str
+    recipient_id: str
+    text: str
+    buttons: tuple[Button, ...] = field(default=())
+    request_contact: bool = False

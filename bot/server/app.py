@@ -1,0 +1,51 @@
+"""The HTTP server: web chat, webhooks, NLU parse, health. Routes raise HTTP errors; the
+core never does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.app import Kefu
+from bot.server.limits import BodySizeLimit
+from bot.server.routes import core, web
+from bot.server.routes.web import STATIC_DIR
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(kefu: Kefu, *, close_on_shutdown: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_on_shutdown:
+            await kefu.aclose()
+
+    app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan)
+    app.state.kefu = kefu
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.include_router(core.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        return JSONResponse(status_code=400,
+                            content={"error": "invalid request", "detail": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"error": exc.detail},
+                            headers=getattr(exc, "headers", None))
+
+    return app

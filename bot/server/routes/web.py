@@ -1,0 +1,27 @@
+"""The web chat: the page at / and Rasa's REST webhook it talks to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from bot.channels import web
+from bot.server.routes.core import KefuDep
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+async def chat_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "chat.html", media_type="text/html; charset=utf-8")
+
+
+@router.post("/webhooks/rest/webhook")
+async def rest_webhook(body: web.RestRequest, kefu: KefuDep) -> list[dict[str, Any]]:
+    replies = await kefu.dialogue.handle(web.to_inbound(body))
+    return web.to_rest(replies)

@@ -1,0 +1,67 @@
+// The web chat: posts to the Rasa-compatible REST webhook and shows replies with buttons.
+(function () {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const senderSelect = document.getElementById("sender");
+
+  function visitorId() {
+    let id = localStorage.getItem("kefu-visitor");
+    if (!id) {
+      id = "visitor-" + crypto.getRandomValues(new Uint32Array(2)).join("");
+      localStorage.setItem("kefu-visitor", id);
+    }
+    return id;
+  }
+
+  function sender() { return senderSelect.value || visitorId(); }
+
+  function add(kind, text, buttons) {
+    const item = document.createElement("li");
+    item.className = kind;
+    item.textContent = text; // never innerHTML: replies may quote customer text
+    if (buttons && buttons.length) {
+      const row = document.createElement("div");
+      row.className = "buttons";
+      for (const b of buttons) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = b.title;
+        button.addEventListener("click", () => send(b.payload, b.title));
+        row.appendChild(button);
+      }
+      item.appendChild(row);
+    }
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  async function send(message, shown) {
+    add("user", shown || message);
+    try {
+      const response = await fetch("/webhooks/rest/webhook", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender: sender(), message: message }),
+      });
+      if (!response.ok) {
+        add("error", "发送失败 / Could not send (" + response.status + ")");
+        return;
+      }
+      for (const reply of await response.json()) add("bot", reply.text, reply.buttons);
+    } catch (err) {
+      add("error", "网络错误 / Network error");
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text);
+  });
+  senderSelect.addEventListener("change", () => { log.replaceChildren(); send("/start", "/start"); });
+  send("/start", "/start");
+})();

@@ -1,0 +1,116 @@
+"""Data functions for the points ledger and purchases."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.loyalty.points import LedgerEntry
+from bot.storage.models import PointTransaction, Purchase
+from bot.storage.upsert import insert_ignore
+
+
+async def add_transaction(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    kind: str,
+    points: int,
+    occurred_at: datetime,
+    expires_on: date | None = None,
+    reason: str = "",
+    external_ref: str | None = None,
+) -> int | None:
+    """Records a ledger entry; returns its id, or ``None`` if ``external_ref`` was seen before."""
+    return await insert_ignore(
+        session,
+        PointTransaction,
+        {
+            "member_id": member_id,
+            "kind": kind,
+            "points": points,
+            "occurred_at": occurred_at,
+            "expires_on": expires_on,
+            "reason": reason,
+            "external_ref": external_ref,
+            "created_at": occurred_at,
+        },
+        conflict=["member_id", "external_ref"],
+    )
+
+
+async def list_transactions(
+    session: AsyncSession, *, member_id: int, limit: int | None = None, offset: int = 0
+) -> list[PointTransaction]:
+    """Newest first."""
+    statement = (
+        select(PointTransaction)
+        .where(PointTransaction.member_id == member_id)
+        .order_by(PointTransaction.occurred_at.desc(), PointTransaction.id.desc())
+        .offset(offset)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list((await session.execute(statement)).scalars())
+
+
+async def ledger_entries(
+    session: AsyncSession, *, member_id: int, zone: ZoneInfo
+) -> list[LedgerEntry]:
+    rows = await list_transactions(session, member_id=member_id)
+    return [
+        LedgerEntry(
+            kind=row.kind,
+            points=row.points,
+            occurred_on=row.occurred_at.astimezone(zone).date(),
+            expires_on=row.expires_on,
+            occurred_at=row.occurred_at,
+        )
+        for row in rows
+    ]
+
+
+async def add_purchase(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    amount: Decimal,
+    occurred_at: datetime,
+    store_code: str | None = None,
+    external_ref: str | None = None,
+) -> int | None:
+    return await insert_ignore(
+        session,
+        Purchase,
+        {
+            "member_id": member_id,
+            "amount": amount,
+            "occurred_at": occurred_at,
+            "store_code": store_code,
+            "external_ref": external_ref,
+            "created_at": occurred_at,
+        },
+        conflict=["member_id", "external_ref"],
+    )
+
+
+async def purchase_totals(
+    session: AsyncSession, *, member_id: int, since: datetime, zone: ZoneInfo
+) -> tuple[Decimal, int]:
+    """Spend since ``since`` and visits (distinct local days with a purchase)."""
+    spend = await session.scalar(
+        select(func.coalesce(func.sum(Purchase.amount), 0)).where(
+            Purchase.member_id == member_id, Purchase.occurred_at >= since
+        )
+    )
+    times = await session.scalars(
+        select(Purchase.occurred_at).where(
+            Purchase.member_id == member_id, Purchase.occurred_at >= since
+        )
+    )
+    visits = len({moment.astimezone(zone).date() for moment in times})
+    return Decimal(str(spend or 0)), visits

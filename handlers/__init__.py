@@ -1,0 +1,23 @@
+"""What the bot does for each intent; :func:`register_all` wires them into a registry."""
+
+from __future__ import annotations
+
+from bot.dialogue.commands import HELP, SET_LANGUAGE, START
+from bot.dialogue.registry import Registry
+from handlers import help, language, membership, points
+from nlu import intents
+
+
+def register_all(registry: Registry) -> Registry:
+    registry.add(START, help.show_help)
+    registry.add(HELP, help.show_help)
+    registry.add(intents.GREET, help.show_help)
+    registry.add(intents.OUT_OF_SCOPE, help.explain_not_understood)
+    registry.add(SET_LANGUAGE, language.set_language)
+    registry.add(intents.MEMBER_TIER, membership.show_tier, needs_member=True)
+    registry.add(intents.MEMBER_BENEFITS, membership.show_benefits)
+    registry.add(intents.MEMBER_UPGRADE, membership.show_upgrade, needs_member=True)
+    registry.add(intents.POINTS_BALANCE, points.show_balance, needs_member=True)
+    registry.add(intents.POINTS_HISTORY, points.show_history, needs_member=True)
+    registry.add(intents.POINTS_EXPIRY, points.show_expiry, needs_member=True)
+    return registry

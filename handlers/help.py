@@ -1,0 +1,16 @@
+"""Greeting, help and the answer to what the bot does not understand."""
+
+from __future__ import annotations
+
+from bot.dialogue.dispatch import main_menu
+from bot.dialogue.turn import Turn
+
+
+async def show_help(turn: Turn) -> None:
+    turn.say("\n".join((turn.t("help.intro"), turn.t("help.commands"), turn.t("help.free_text"))),
+             buttons=main_menu(turn))
+
+
+async def explain_not_understood(turn: Turn) -> None:
+    turn.say("\n".join((turn.t("help.fallback"), turn.t("help.intro"), turn.t("help.commands"))),
+             buttons=main_menu(turn))
