@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 
+import phonenumbers
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -67,7 +68,10 @@ def mask_phone(phone: str | None) -> str | None:
     """+8613800000001 → 138****0001: enough to recognise, not enough to call."""
     if not phone:
         return phone
-    digits = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
+    try:
+        digits = str(phonenumbers.parse(phone, "CN").national_number)
+    except phonenumbers.NumberParseException:
+        digits = "".join(ch for ch in phone if ch.isdigit())
     if len(digits) <= 4:
         return "*" * len(digits)
     keep_head = 3 if len(digits) >= 10 else 2

@@ -1,0 +1,21 @@
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from bot.storage.migrate import alembic_config, current_revision
+from bot.storage.models import Base
+from tests.conftest import Database
+
+
+async def test_database_is_at_head_and_matches_the_models(database: Database) -> None:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert await current_revision(database.engine) == head
+
+    def diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with database.engine.connect() as connection:
+        differences = await connection.run_sync(diff)
+    assert differences == [], "models changed without a migration: " + repr(differences)
