@@ -60,5 +60,9 @@ def classifier_text(text: str, *, max_chars: int) -> str:
     Digits become ``0`` so that a phone or order number reads as "a number of this length"
     rather than as a hundred unrelated n-grams.
     """
-    normalised = align_normalise(text[:max_chars])
+    return classifier_form(align_normalise(text[:max_chars]))
+
+
+def classifier_form(normalised: str) -> str:
+    """:func:`classifier_text` for a text already passed through :func:`align_normalise`."""
     return _SPACES.sub(" ", _DIGITS.sub("0", normalised)).strip()

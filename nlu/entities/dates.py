@@ -27,6 +27,8 @@ _NUM = rf"(?:\d{{1,2}}|{_CN_NUM})"
 _RELATIVE_DAYS: Final = {
     "大后天": 3, "后天": 2, "明天": 1, "明日": 1, "明儿": 1, "今天": 0, "今日": 0, "今儿": 0,
     "昨天": -1, "昨日": -1, "前天": -2, "大前天": -3,
+    # Cantonese: 听日 tomorrow, 琴日/寻日 yesterday (matched after t2s, so 聽日 works too).
+    "听日": 1, "琴日": -1, "寻日": -1,
     "day after tomorrow": 2, "tomorrow": 1, "tmrw": 1, "tmr": 1, "today": 0, "tonight": 0,
     "yesterday": -1, "day before yesterday": -2,
 }
