@@ -81,6 +81,12 @@ class Directory:
     def set_name(self, member: Member, name: str | None) -> None:
         member.name_enc = self.cipher.encrypt(name) if name else None
 
+    def birthday(self, member: Member) -> date | None:
+        return member.birthday
+
+    def set_birthday(self, member: Member, birthday: date | None) -> None:
+        member.birthday = birthday
+
     def phone(self, member: Member) -> str | None:
         return self.cipher.decrypt(member.phone_enc) if member.phone_enc else None
 
@@ -104,8 +110,8 @@ class Directory:
             "timezone": member.timezone,
             "name": name if unmask else mask_name(name),
             "phone": phone if unmask else mask_phone(phone),
-            "birthday": (member.birthday.isoformat() if unmask else "****-**-**")
-            if member.birthday else None,
+            "birthday": (birthday.isoformat() if unmask else "****-**-**")
+            if (birthday := self.birthday(member)) else None,
             "joined_on": member.joined_at.astimezone(standing.zone).date().isoformat(),
             "spend_12m": str(standing.activity.spend),
             "visits_12m": standing.activity.visits,

@@ -15,7 +15,7 @@ from bot.app import Kefu, build_kefu
 from bot.errors import ConfigError, ImportValidationError, KefuError
 from bot.settings import Settings, load_settings
 from bot.storage.db import make_engine
-from bot.storage.migrate import current_revision
+from bot.storage.migrate import current_revision, head_revision
 from nlu.protocol import NluBackend
 
 T = TypeVar("T")
@@ -72,10 +72,6 @@ async def open_kefu(settings: Settings, *, nlu: NluBackend | None = None) -> Asy
 
 
 async def _require_migrated(settings: Settings) -> None:
-    from alembic.script import ScriptDirectory
-
-    from bot.storage.migrate import alembic_config
-
     engine = make_engine(settings.effective_database_url, schema=settings.database.schema_name)
     try:
         current = await current_revision(engine)
@@ -84,7 +80,7 @@ async def _require_migrated(settings: Settings) -> None:
                           f"{exc.__class__.__name__}: {exc}") from exc
     finally:
         await engine.dispose()
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = head_revision()
     if current != head:
         raise ConfigError(f"The database schema is at {current or 'nothing'}, Kefu needs {head}: "
                           "run `kefu db upgrade` first")

@@ -13,6 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def head_revision() -> str:
+    """The revision(s) the code expects, in the form :func:`current_revision` reports."""
+    from alembic.script import ScriptDirectory
+
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -20,7 +27,7 @@ def alembic_config() -> Config:
 
 
 async def upgrade(
-    engine: AsyncEngine, *, schema: str | None = None, revision: str = "head"
+    engine: AsyncEngine, *, schema: str | None = None, revision: str = "heads"
 ) -> None:
     """Brings the database behind ``engine`` up to ``revision`` (creating ``schema`` first)."""
     if schema and engine.dialect.name == "postgresql":
@@ -37,10 +44,12 @@ async def upgrade(
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
+    """The applied revision(s), comma-separated when branches were applied side by side."""
     from alembic.runtime.migration import MigrationContext
 
     def _current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) or None
 
     async with engine.connect() as connection:
         return await connection.run_sync(_current)

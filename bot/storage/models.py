@@ -104,6 +104,13 @@ class ChannelIdentity(Base):
     bound_at: Mapped[datetime | None]
     # Set when the platform says it will never deliver to this sender again (blocked bot).
     undeliverable_reason: Mapped[str | None] = mapped_column(String(200))
+    # The customer unfollowed or opted out on the platform: nothing more is sent.
+    unsubscribed_at: Mapped[datetime | None]
+    # Platforms that allow bot messages only for a while after the customer's last action
+    # (WeChat: 5 messages within 48 h of a message, 3 within a minute of a click or follow).
+    window_opened_at: Mapped[datetime | None]
+    window_kind: Mapped[str | None] = mapped_column(String(16))
+    window_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -184,3 +191,49 @@ class Message(Base):
     intent: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message waiting for, or done with, delivery by a dispatcher.
+
+    Written in the same transaction as the state that caused it. A dispatcher claims rows with
+    a lease, sends them, and records ``sent`` only after the platform accepted.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient", "channel", "recipient_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(String(128))
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    # What caused it: a reply, an agent's message, a scheduled notification.
+    purpose: Mapped[str] = mapped_column(String(16), default="reply")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # How it went out: "api" (dispatcher) or "passive" (in the webhook's HTTP answer).
+    delivered_via: Mapped[str | None] = mapped_column(String(16))
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    # Makes scheduled sends idempotent (one birthday greeting per member and year).
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class KeyValue(Base):
+    """Small shared values with an expiry (platform access tokens) when Redis is not used."""
+
+    __tablename__ = "kv_store"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None]

@@ -1,16 +1,14 @@
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from bot.storage.migrate import alembic_config, current_revision
+from bot.storage.migrate import current_revision, head_revision
 from bot.storage.models import Base
 from tests.conftest import Database
 
 
 async def test_database_is_at_head_and_matches_the_models(database: Database) -> None:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert await current_revision(database.engine) == head
+    assert await current_revision(database.engine) == head_revision()
 
     def diff(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -1,0 +1,159 @@
+"""Data functions of the outbox: enqueue, claim with a lease, and record the outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.messages import Button, OutboundMessage
+from bot.storage.models import OutboxMessage
+from bot.storage.upsert import insert_ignore
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def to_payload(message: OutboundMessage) -> dict[str, Any]:
+    return {
+        "text": message.text,
+        "buttons": [{"title": b.title, "payload": b.payload} for b in message.buttons],
+        "request_contact": message.request_contact,
+    }
+
+
+def from_payload(channel: str, recipient_id: str, payload: dict[str, Any]) -> OutboundMessage:
+    return OutboundMessage(
+        channel=channel,
+        recipient_id=recipient_id,
+        text=str(payload.get("text", "")),
+        buttons=tuple(Button(b["title"], b["payload"]) for b in payload.get("buttons") or ()),
+        request_contact=bool(payload.get("request_contact")),
+    )
+
+
+async def enqueue(
+    session: AsyncSession,
+    message: OutboundMessage,
+    *,
+    identity_id: int | None,
+    now: datetime,
+    message_id: int | None = None,
+    purpose: str = "reply",
+    not_before: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> int | None:
+    """Adds a message to the outbox; ``None`` when ``dedupe_key`` was enqueued before."""
+    return await insert_ignore(
+        session,
+        OutboxMessage,
+        {
+            "channel": message.channel,
+            "recipient_id": message.recipient_id,
+            "identity_id": identity_id,
+            "message_id": message_id,
+            "purpose": purpose,
+            "payload": to_payload(message),
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": not_before or now,
+            "dedupe_key": dedupe_key,
+            "created_at": now,
+        },
+        conflict=["dedupe_key"],
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    channels: list[str] | None = None,
+) -> list[OutboxMessage]:
+    """Leases up to ``limit`` due rows to ``owner``.
+
+    Only the oldest unsent row of each recipient is eligible, so one chat's messages go out
+    in order and never two at once. PostgreSQL skips rows another dispatcher has locked;
+    SQLite serialises writers, so the same UPDATE is safe there too.
+    """
+    earlier = aliased(OutboxMessage)
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            (OutboxMessage.lease_until.is_(None)) | (OutboxMessage.lease_until < now),
+            ~exists().where(and_(
+                earlier.channel == OutboxMessage.channel,
+                earlier.recipient_id == OutboxMessage.recipient_id,
+                earlier.status == PENDING,
+                earlier.id < OutboxMessage.id,
+            )),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if channels is not None:
+        due = due.where(OutboxMessage.channel.in_(channels))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=OutboxMessage)
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+        .values(lease_owner=owner, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars(), key=lambda row: row.id)
+
+
+async def mark_sent(
+    session: AsyncSession, *, outbox_id: int, now: datetime, via: str = "api",
+    platform_message_id: str | None = None,
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status=SENT, sent_at=now, delivered_via=via, lease_owner=None, lease_until=None,
+                platform_message_id=platform_message_id, last_error=None)
+    )
+
+
+async def mark_failed(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status=FAILED, last_error=reason[:500], lease_owner=None, lease_until=None)
+    )
+
+
+async def reschedule(
+    session: AsyncSession, *, outbox_id: int, at: datetime, reason: str
+) -> None:
+    """Puts a row back for a later attempt (a retry, or a parked 429)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(next_attempt_at=at, last_error=reason[:500], lease_owner=None, lease_until=None)
+    )
+
+
+async def for_message(session: AsyncSession, *, message_id: int) -> list[OutboxMessage]:
+    """The outbox rows of the replies to one inbound message."""
+    from bot.storage.models import Message
+
+    result = await session.execute(
+        select(OutboxMessage)
+        .join(Message, Message.id == OutboxMessage.message_id)
+        .where(Message.reply_to_id == message_id)
+        .order_by(OutboxMessage.id)
+    )
+    return list(result.scalars())
