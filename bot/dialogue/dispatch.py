@@ -1,13 +1,16 @@
-"""The innermost step: hand the turn to its intent's handler, or explain what is possible."""
+"""The innermost step: forms first, then the intent's handler, or an honest fallback."""
 
 from __future__ import annotations
 
+from bot.dialogue.forms import continue_form
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.messages import Button
 from nlu import intents
 
 HELP_INTENT = "help"
+# Intents never offered in a "did you mean" question: too vague to be worth a choice.
+_NOT_OFFERED = {intents.OUT_OF_SCOPE, intents.AFFIRM, intents.DENY}
 
 
 def binding_prompt(turn: Turn) -> None:
@@ -26,19 +29,68 @@ def main_menu(turn: Turn) -> tuple[Button, ...]:
 
 
 async def dispatch(turn: Turn, registry: Registry) -> None:
+    if await continue_form(turn, registry.forms, lambda t: answer(t, registry)):
+        return
+    await answer(turn, registry)
+
+
+def _ambiguous(turn: Turn) -> list[str] | None:
+    """The two intents to offer when the NLU could not tell them apart."""
+    parse = turn.parse
+    margin = turn.settings.nlu.ambiguity_margin
+    if parse is None or len(parse.intent_ranking) < 2 or margin <= 0:
+        return None
+    first, second = parse.intent_ranking[0], parse.intent_ranking[1]
+    if first.name in _NOT_OFFERED or second.name in _NOT_OFFERED:
+        return None
+    if first.confidence - second.confidence >= margin:
+        return None
+    return [first.name, second.name]
+
+
+async def answer(turn: Turn, registry: Registry) -> None:
+    """Answers the turn's intent (outside any form)."""
+    state = turn.state()
+    clarified = state.pop("clarify", None)
+    if clarified is not None:
+        turn.set_state(state)
     if turn.intent is None:
         turn.say(turn.t("help.empty"), buttons=main_menu(turn))
         return
+    choices = _ambiguous(turn)
+    if choices is not None and all(registry.route(c) for c in choices):
+        state["clarify"] = {"text": turn.text, "choices": choices}
+        turn.set_state(state)
+        turn.say(turn.t("clarify.question"), buttons=tuple(
+            Button(turn.t(f"intent_titles.{name}"), f"/{name}") for name in choices))
+        return
+    _count_misunderstandings(turn)
     route = registry.route(turn.intent)
     if route is None:
-        if turn.intent.startswith("unknown_command:"):
-            turn.say(turn.t("help.unknown_command", command="/" + turn.intent.split(":", 1)[1]))
-        fallback = registry.route(HELP_INTENT if turn.intent != intents.OUT_OF_SCOPE
-                                  else intents.OUT_OF_SCOPE) or registry.route(HELP_INTENT)
+        if turn.text.startswith("/"):
+            turn.say(turn.t("help.unknown_command", command="/" + turn.intent))
+        fallback = registry.route(intents.OUT_OF_SCOPE if turn.intent == intents.OUT_OF_SCOPE
+                                  else HELP_INTENT) or registry.route(HELP_INTENT)
         if fallback is not None:
             await fallback.handler(turn)
         return
     if route.needs_member and turn.member is None:
-        binding_prompt(turn)
+        unbound = registry.route("unbound_member")
+        if unbound is not None:
+            await unbound.handler(turn)
+        else:
+            binding_prompt(turn)
         return
     await route.handler(turn)
+
+
+def _count_misunderstandings(turn: Turn) -> None:
+    """Keeps how many messages in a row the bot did not understand (handoff uses it)."""
+    state = turn.state()
+    if turn.intent == intents.OUT_OF_SCOPE:
+        state["misunderstood"] = int(state.get("misunderstood", 0)) + 1
+    elif state.get("misunderstood"):
+        state["misunderstood"] = 0
+    else:
+        return
+    turn.set_state(state)

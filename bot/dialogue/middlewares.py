@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.dialogue.commands import parse_command
 from bot.dialogue.turn import Reply, Turn
@@ -12,6 +13,7 @@ from bot.messages import Button
 from bot.storage import conversations
 from bot.storage.members import get_member
 from nlu import intents
+from nlu.types import IntentScore
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +84,22 @@ async def choose_language(turn: Turn, call_next: Next) -> None:
 async def understand(turn: Turn, call_next: Next) -> None:
     """Commands (and button payloads) map straight to intents; free text goes to the NLU."""
     command = parse_command(turn.text)
+    zone = turn.member.timezone if turn.member else turn.settings.app.default_timezone
+    nlu = turn.services.nlu
     if command is not None:
-        turn.intent = command.intent or (command.name if command.name in intents.ALL_INTENTS
-                                         else f"unknown_command:{command.name}")
+        # /<intent> works for every intent: the payload form Rasa uses for buttons.
+        turn.intent = command.intent or command.name
         turn.argument = command.argument
-    elif turn.text and turn.services.nlu is not None:
-        zone = turn.member.timezone if turn.member else turn.settings.app.default_timezone
-        turn.parse = await turn.services.nlu.parse(turn.text, timezone=zone)
+        clarify = turn.state().get("clarify")
+        if (nlu is not None and isinstance(clarify, dict)
+                and command.name in clarify.get("choices", ())):
+            # The customer picked one of the meanings offered: keep the entities of the
+            # question they originally asked.
+            original = await nlu.parse(str(clarify.get("text", "")), timezone=zone)
+            turn.parse = replace(original, intent=IntentScore(command.name, 1.0),
+                                 intent_ranking=(IntentScore(command.name, 1.0),))
+    elif turn.text and nlu is not None:
+        turn.parse = await nlu.parse(turn.text, timezone=zone)
         turn.intent = turn.parse.intent.name
     elif turn.text:
         turn.intent = intents.OUT_OF_SCOPE

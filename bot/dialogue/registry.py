@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.dialogue.forms import FormRegistry
 from bot.dialogue.turn import Turn
 
 Handler = Callable[[Turn], Awaitable[None]]
@@ -19,12 +20,13 @@ class Route:
 
 
 class Registry:
-    """Maps each intent to the one handler that answers it."""
+    """Maps each intent to the one handler that answers it, and holds the forms."""
 
-    __slots__ = ("_routes",)
+    __slots__ = ("_routes", "forms")
 
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
+        self.forms = FormRegistry()
 
     def add(self, intent: str, handler: Handler, *, needs_member: bool = False) -> None:
         if intent in self._routes:
