@@ -23,7 +23,7 @@ from bot.app import Kefu, build_kefu
 from bot.settings import Settings, load_settings
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
-from bot.storage.models import Base
+from bot.storage.schema import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("KEFU_TEST_POSTGRES_URL",

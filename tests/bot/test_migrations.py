@@ -3,7 +3,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from bot.storage.migrate import current_revision, head_revision
-from bot.storage.models import Base
+from bot.storage.schema import Base
 from tests.conftest import Database
 
 

@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.storage.models import Base
+from bot.storage.schema import Base
 
 target_metadata = Base.metadata
 
