@@ -17,10 +17,11 @@ from nlu.entities.extract import SynonymMap, extract_entities
 from nlu.features import FeatureConfig
 from nlu.gazetteer import Gazetteer
 from nlu.intents import OUT_OF_SCOPE
+from nlu.lexicon import Lexicon
 from nlu.loader import load_nlu_files
 from nlu.model import IntentModel
 from nlu.normalise import align_normalise, classifier_form
-from nlu.types import IntentScore, Parse
+from nlu.types import Entity, IntentScore, Parse
 
 logger = logging.getLogger(__name__)
 
@@ -115,16 +116,13 @@ class EmbeddedNlu:
 
         started = time.perf_counter()
         data = load_nlu_files(data_files(self.data_dir))
-        lexicon_tables = {name: entries for name, entries in data.lookups.items()}
-        from nlu.lexicon import Lexicon
-
         meta = {
             "synonyms": {name: list(values) for name, values in data.synonyms.items()},
             "places": {name: list(data.lookups.get(name, ())) for name in _PLACE_LOOKUPS},
             "examples": len(data.examples),
         }
         model = fit_model([e.text for e in data.examples], [e.intent for e in data.examples],
-                          self.config, Lexicon(lexicon_tables) if lexicon_tables else None, meta)
+                          self.config, Lexicon(data.lookups) if data.lookups else None, meta)
         path = self.store.save(model, key)
         self._install(model)
         seconds = time.perf_counter() - started
@@ -162,6 +160,15 @@ class EmbeddedNlu:
         )
         return Parse(text=text, intent=choose(ranking, self.threshold), entities=entities,
                      intent_ranking=ranking)
+
+    def extract_entities(
+        self, text: str, timezone: str = DEFAULT_TIMEZONE, today: date | None = None
+    ) -> tuple[Entity, ...]:
+        """Only the entities of ``text`` (used with the Rasa backend to normalise values)."""
+        self.load_or_train()
+        normalised = align_normalise(text[: self.max_text_chars])
+        return extract_entities(normalised, today=today or _today(timezone),
+                                gazetteer=self._gazetteer, synonyms=self._synonyms)
 
     async def parse(self, text: str, *, timezone: str = DEFAULT_TIMEZONE) -> Parse:
         if self._model is None:

@@ -112,10 +112,10 @@ def write_confusion_png(result: Evaluation, path: Path) -> None:
         NluError: matplotlib is not installed.
     """
     try:
-        import matplotlib
+        import matplotlib  # type: ignore[import-not-found, unused-ignore]
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
     except ImportError as exc:
         raise NluError("writing a confusion-matrix image needs matplotlib: "
                        "pip install 'kefu[plot]' (or pip install matplotlib)") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -60,7 +61,7 @@ def extract_terms(
         words = _LATIN_WORD.findall(text)
         terms.update("w" + word for word in words)
         if config.latin_word_bigrams:
-            terms.update(f"b{left} {right}" for left, right in zip(words, words[1:], strict=False))
+            terms.update(f"b{left} {right}" for left, right in itertools.pairwise(words))
     if config.jieba_words:
         terms.update("j" + word for word in _jieba_words(text))
     if lexicon is not None:

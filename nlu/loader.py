@@ -1,4 +1,4 @@
-"""Reader for Rasa 3 NLU training data (YAML): intents, annotated entities, synonyms, regexes, lookups."""
+"""Reader for Rasa 3 NLU YAML: intents, annotated entities, synonyms, regexes, lookups."""
 
 from __future__ import annotations
 
@@ -107,7 +107,8 @@ def parse_nlu_yaml(source: str, path: Path | str = "<string>") -> NluData:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise NluDataError(path, line, f"is not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        problem = getattr(exc, "problem", None) or exc
+        raise NluDataError(path, line, f"is not valid YAML: {problem}") from exc
     if root is None:
         return NluData()
     if not isinstance(root, yaml.MappingNode):

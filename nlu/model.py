@@ -56,7 +56,8 @@ class IntentModel:
         scaled = logits / self.temperature
         scaled -= scaled.max()
         exp = np.exp(scaled)
-        return (exp / exp.sum()).astype(np.float32)
+        probabilities: FloatArray = (exp / exp.sum()).astype(np.float32)
+        return probabilities
 
     def save(self, path: Path) -> None:
         """Write to ``path`` (a file object in a temporary name; the caller renames it)."""

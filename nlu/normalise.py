@@ -42,14 +42,14 @@ def align_normalise(text: str) -> str:
     entities need. Traditional characters become simplified ones (OpenCC ``t2s``).
     """
     folded = "".join(_fold_char(char) for char in text)
-    converted = _t2s().convert(folded)
+    converted: str = _t2s().convert(folded)
     if len(converted) == len(folded):
         return converted
     # A phrase conversion changed the length; converting one character at a time keeps the
     # alignment at the price of phrase context.
     chars: list[str] = []
     for char in folded:
-        one = _t2s().convert(char)
+        one: str = _t2s().convert(char)
         chars.append(one if len(one) == 1 else char)
     return "".join(chars)
 

@@ -20,7 +20,7 @@ def vectorise(
     texts: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None
 ) -> tuple[Any, dict[str, int], npt.NDArray[np.float32]]:
     """Tf-idf matrix of classifier-normalised texts, with its vocabulary and idf."""
-    from scipy.sparse import csr_matrix
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped, unused-ignore]
     from sklearn.preprocessing import normalize
 
     weighted = [weigh(extract_terms(text, config, lexicon), config) for text in texts]
@@ -58,7 +58,7 @@ def classifier(config: FeatureConfig) -> Any:
 
 def _fit_temperature(logits: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> float:
     """The temperature that makes held-out softmax probabilities honest (lowest log loss)."""
-    from scipy.optimize import minimize_scalar
+    from scipy.optimize import minimize_scalar  # type: ignore[import-untyped, unused-ignore]
 
     def loss(temperature: float) -> float:
         scaled = logits / temperature

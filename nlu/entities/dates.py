@@ -56,7 +56,9 @@ _WEEKDAYS = _alternation(_EN_WEEKDAY)
 _FULL_WEEKDAYS = "|".join(w for w in _EN_WEEKDAY if len(w) > 4)
 
 _ISO = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?!\d)")
-_ZH_MONTH_DAY = re.compile(rf"(?<![\d年])({_NUM})\s*月\s*({_NUM})\s*(?:[日号]|(?![\d{CN_NUMERAL_CHARS}]))")
+_ZH_MONTH_DAY = re.compile(
+    rf"(?<![\d年])({_NUM})\s*月\s*({_NUM})\s*(?:[日号]|(?![\d{CN_NUMERAL_CHARS}]))"
+)
 _SLASH = re.compile(r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?![\d/])")
 _ZH_DAY_ONLY = re.compile(r"(?<![\d月/.])(\d{1,2})\s*号(?![店线楼门铺柜台机口码])")
 _ZH_WEEK = re.compile(r"(下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])")

@@ -18,10 +18,8 @@ _ORDER = re.compile(r"(?<![a-z0-9])(?:so-?(\d{10,16})|(\d{14,20}))(?![a-z0-9])")
 def extract_case_ids(normalised: str) -> list[Entity]:
     found = []
     for match in _CASE.finditer(normalised):
-        if match.group(1):
-            value = f"C-{match.group(1)}-{match.group(2)}"
-        else:
-            value = f"KF{match.group(3)}"
+        value = (f"C-{match.group(1)}-{match.group(2)}" if match.group(1)
+                 else f"KF{match.group(3)}")
         found.append(Entity("case_id", value, match.start(), match.end(), EXTRACTOR))
     return found
 

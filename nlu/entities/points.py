@@ -28,11 +28,11 @@ def extract_points(normalised: str) -> list[Entity]:
         amount = whole * multiplier + round(fraction * multiplier)
         found.append(Entity("points", amount, match.start(), match.end(), EXTRACTOR))
     for match in _CHINESE.finditer(normalised):
-        amount = parse_number(match.group(1))
+        value = parse_number(match.group(1))
         unit = match.group(2)
         # A bare 分 after a small Chinese numeral is usually not points: 十分 means "very",
         # 一分 a cent or a score.
-        if amount is None or (unit.endswith("分") and "积" not in unit and amount < 50):
+        if value is None or (unit.endswith("分") and "积" not in unit and value < 50):
             continue
-        found.append(Entity("points", amount, match.start(), match.end(), EXTRACTOR))
+        found.append(Entity("points", value, match.start(), match.end(), EXTRACTOR))
     return found
