@@ -30,7 +30,11 @@ class InboundMessage:
     language_hint: str | None = None
     # A phone number the platform vouches for (Telegram shared contact of the sender).
     verified_phone: str | None = None
+    # A machine-readable note from the channel: "foreign_contact" (someone else's contact
+    # was shared), "voice_unrecognised", "unsupported:image" …
     payload: str | None = None
+    # Platforms with reply windows: this message opens a "message" or "event" window.
+    opens_window: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,12 @@ class DatabaseSettings(_Section):
     echo: bool = False
 
 
+class RedisSettings(_Section):
+    # redis://127.0.0.1:6379/0 — shared state of several Kefu processes (platform access
+    # tokens, rate limits). Without it, one process keeps them itself or in the database.
+    url: str | None = None
+
+
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -176,6 +182,7 @@ class Settings(BaseSettings):
     app: AppSettings = AppSettings()
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    redis: RedisSettings = RedisSettings()
     nlu: NluSettings = NluSettings()
     membership: MembershipSettings
     rewards: list[Reward] = Field(default_factory=list)
