@@ -93,7 +93,10 @@ def fit_model(
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
         logits = cross_val_predict(classifier(config), matrix, labels, cv=splitter,
                                    method="decision_function")
-        temperature = _fit_temperature(np.asarray(logits, dtype=np.float64), labels)
+        scores = np.asarray(logits, dtype=np.float64)
+        if scores.ndim == 1:  # binary: one margin per example, as two symmetric logits
+            scores = np.column_stack([-scores / 2, scores / 2])
+        temperature = _fit_temperature(scores, labels)
     fitted = classifier(config).fit(matrix, labels)
     coef = np.asarray(fitted.coef_, dtype=np.float32)
     intercept = np.asarray(fitted.intercept_, dtype=np.float32)
