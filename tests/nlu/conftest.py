@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -37,9 +36,9 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def nlu(trained_model_dir: Path) -> Iterator[EmbeddedNlu]:
+def nlu(trained_model_dir: Path) -> EmbeddedNlu:
     """The embedded backend with the trained model loaded and the config's gazetteer."""
     backend = EmbeddedNlu(data_dir=DATA_DIR, model_dir=trained_model_dir,
                           gazetteer=config_gazetteer())
     backend.load_or_train()
-    yield backend
+    return backend

@@ -90,7 +90,7 @@ def test_errors_name_file_line_and_problem(source: str, line: int, problem: str)
 def test_missing_directory_and_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(NluDataError, match="not a directory"):
         load_nlu_dir(tmp_path / "absent")
-    with pytest.raises(NluDataError, match="holds no .yml"):
+    with pytest.raises(NluDataError, match=r"holds no \.yml"):
         load_nlu_dir(tmp_path)
     broken = tmp_path / "broken.yml"
     broken.write_bytes(b"\xff\xfe\x00bad")
