@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Payloads of platform events (not typed by the customer).
+UNSUBSCRIBED_EVENT = "event:unsubscribed"
+
 
 @dataclass(frozen=True, slots=True)
 class Button:

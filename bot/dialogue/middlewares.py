@@ -9,7 +9,9 @@ from dataclasses import replace
 from bot.dialogue.commands import parse_command
 from bot.dialogue.turn import Reply, Turn
 from bot.i18n import detect_language
-from bot.messages import Button
+from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage
+from bot.outbox import store as outbox
+from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
 from bot.storage import conversations
 from bot.storage.members import get_member
 from nlu import intents
@@ -37,6 +39,8 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         first = await conversations.find_inbound(
             turn.session, channel=inbound.channel, channel_message_id=inbound.message_id)
         stored = await conversations.replies_to(turn.session, message_id=first.id) if first else []
+        turn.duplicate = True
+        turn.message_id = first.id if first else None
         turn.replies = [
             Reply(m.text, tuple(Button(b["title"], b["payload"]) for b in m.buttons or ()))
             for m in stored
@@ -44,6 +48,8 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         log.info("duplicate delivery on %s recognised; %d stored replies repeated",
                  inbound.channel, len(stored))
         return
+    turn.message_id = message_id
+    _note_presence(turn)
     await call_next(turn)
     await conversations.set_understanding(
         turn.session,
@@ -51,8 +57,9 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         intent=turn.intent,
         confidence=turn.parse.intent.confidence if turn.parse else None,
     )
+    delay = turn.services.outbox_delays.get(inbound.channel)
     for reply in turn.replies:
-        await conversations.record_outbound(
+        stored_reply = await conversations.record_outbound(
             turn.session,
             conversation=turn.conversation,
             channel=inbound.channel,
@@ -61,6 +68,58 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
             buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons] or None,
             now=turn.now,
         )
+        if delay is not None:
+            # Same transaction as the turn: a reply is never lost, and never sent for a
+            # turn that rolled back.
+            await outbox.enqueue(
+                turn.session,
+                OutboundMessage(inbound.channel, inbound.sender_id, reply.text, reply.buttons,
+                                reply.request_contact),
+                identity_id=turn.identity.id, now=turn.now, message_id=stored_reply.id,
+                not_before=turn.now + delay)
+
+
+def _note_presence(turn: Turn) -> None:
+    """The customer is here: deliveries may resume, and a platform reply window opens."""
+    identity, inbound = turn.identity, turn.inbound
+    if inbound.payload != UNSUBSCRIBED_EVENT:
+        identity.unsubscribed_at = None
+    if inbound.opens_window == MESSAGE_WINDOW:
+        identity.window_opened_at, identity.window_kind = turn.now, MESSAGE_WINDOW
+        identity.window_sent = 0
+    elif inbound.opens_window == EVENT_WINDOW and not message_window_open(identity, turn.now):
+        identity.window_opened_at, identity.window_kind = turn.now, EVENT_WINDOW
+        identity.window_sent = 0
+
+
+async def numbered_choices(turn: Turn, call_next: Next) -> None:
+    """On channels without buttons, buttons become a numbered list and a number picks one."""
+    if turn.inbound.channel not in turn.services.no_buttons:
+        await call_next(turn)
+        return
+    state = turn.state()
+    choices = state.get("choices")
+    if isinstance(choices, list) and turn.text.isdigit() and 1 <= int(turn.text) <= len(choices):
+        turn.text = str(choices[int(turn.text) - 1])
+    await call_next(turn)
+    offered: list[str] = []
+    rewritten: list[Reply] = []
+    for reply in turn.replies:
+        if not reply.buttons:
+            rewritten.append(reply)
+            continue
+        lines = [reply.text, turn.t("choices.header")]
+        for button in reply.buttons:
+            offered.append(button.payload)
+            lines.append(f"{len(offered)}. {button.title}")
+        rewritten.append(Reply("\n".join(lines), (), reply.request_contact))
+    turn.replies = rewritten
+    state = turn.state()
+    if offered:
+        state["choices"] = offered
+    elif turn.replies:
+        state.pop("choices", None)
+    turn.set_state(state)
 
 
 async def resolve_member(turn: Turn, call_next: Next) -> None:
@@ -86,7 +145,9 @@ async def understand(turn: Turn, call_next: Next) -> None:
     command = parse_command(turn.text)
     zone = turn.member.timezone if turn.member else turn.settings.app.default_timezone
     nlu = turn.services.nlu
-    if command is not None:
+    if turn.inbound.payload and turn.inbound.payload.startswith("event:"):
+        turn.intent = turn.inbound.payload  # a platform event, not something the customer typed
+    elif command is not None:
         # /<intent> works for every intent: the payload form Rasa uses for buttons.
         turn.intent = command.intent or command.name
         turn.argument = command.argument
@@ -110,5 +171,6 @@ DEFAULT_MIDDLEWARES: tuple[Middleware, ...] = (
     record_messages,
     resolve_member,
     choose_language,
+    numbered_choices,
     understand,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -64,6 +65,10 @@ class Dialogue:
         return chain
 
     async def handle(self, inbound: InboundMessage) -> list[OutboundMessage]:
+        return (await self.handle_turn(inbound)).replies
+
+    async def handle_turn(self, inbound: InboundMessage) -> TurnResult:
+        """Like :meth:`handle`, with what channels need to know about the stored turn."""
         now = self._clock()
         text = clean_text(inbound.text, limit=self.services.settings.app.max_message_chars)
         async with transaction(self._sessions) as session:
@@ -83,7 +88,17 @@ class Dialogue:
                 language=identity.language or self.services.settings.app.default_language,
             )
             await self._chain(turn)
-        return [_outbound(inbound, reply) for reply in turn.replies]
+        return TurnResult(replies=[_outbound(inbound, reply) for reply in turn.replies],
+                          message_id=turn.message_id, duplicate=turn.duplicate)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    replies: list[OutboundMessage]
+    # The stored inbound message (its replies' outbox rows hang off it).
+    message_id: int | None
+    # The message was a redelivery: ``replies`` are the ones stored the first time.
+    duplicate: bool
 
 
 def _bind(middleware: Middleware, following: Next) -> Next:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,11 @@ class Services:
     translator: Translator
     nlu: NluBackend | None = None
     brand: str = "Kefu"
+    # Channels whose replies go out through the outbox, and how long the dispatcher leaves
+    # them for the webhook to answer passively first (WeChat).
+    outbox_delays: Mapping[str, timedelta] = field(default_factory=dict)
+    # Channels that cannot show buttons: the dialogue turns buttons into numbered choices.
+    no_buttons: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,8 @@ class Turn:
     # What followed a /command, e.g. "en" in "/lang en".
     argument: str = ""
     replies: list[Reply] = field(default_factory=list)
+    message_id: int | None = None
+    duplicate: bool = False
 
     @property
     def settings(self) -> Settings:

@@ -32,3 +32,16 @@ async def insert_ignore(
     result = await session.execute(statement)
     new_id: int | None = result.scalar_one_or_none()
     return new_id
+
+
+async def upsert(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
+) -> None:
+    """Inserts a row, or updates the existing one with the same ``conflict`` columns."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, model.__table__)
+    statement = insert(table).values(**values)
+    updates = {name: statement.excluded[name] for name in values if name not in conflict}
+    await session.execute(statement.on_conflict_do_update(index_elements=conflict,
+                                                          set_=updates))

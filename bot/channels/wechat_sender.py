@@ -1,0 +1,79 @@
+"""Sends customer-service messages through wechatpy, mapping WeChat's error codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from bot.channels import wechat
+from bot.channels.base import PermanentError, RateLimited, TransientError
+from bot.messages import OutboundMessage
+
+log = logging.getLogger(__name__)
+
+# errcode → (what to do, why). The customer-service API refuses outside the reply window
+# (45015), over its quota (45047), for unfollowed users (43004) and unknown openids (40003).
+_PERMANENT = {45015: "outside the 48-hour reply window", 45047: "reply quota used up",
+              43004: "user unfollowed the account", 40003: "unknown openid",
+              45002: "message too long", 40008: "invalid message type"}
+_UNDELIVERABLE = {40003}
+_UNSUBSCRIBED = {43004}
+
+
+def api_root(base_url: str) -> str:
+    """WECHAT_API_BASE_URL may be the host (https://api.weixin.qq.com) or …/cgi-bin/."""
+    return base_url.rstrip("/").removesuffix("/cgi-bin")
+
+
+def make_client(app_id: str, secret: str, base_url: str, *, session: Any = None,
+                timeout: float = 5.0) -> WeChatClient:
+    root = api_root(base_url)
+
+    class KefuWeChatClient(WeChatClient):  # type: ignore[misc]
+        API_BASE_URL = f"{root}/cgi-bin/"
+
+        def fetch_access_token(self) -> Any:
+            # wechatpy hard-codes the public token URL; follow the configured base instead.
+            return self._fetch_access_token(
+                url=f"{root}/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self.appid,
+                        "secret": self.secret})
+
+    return KefuWeChatClient(app_id, secret, session=session, timeout=timeout)
+
+
+def render_text(message: OutboundMessage) -> str:
+    return message.text[: wechat.MAX_TEXT * 3]
+
+
+class WeChatSender:
+    """Customer-service text messages; wechatpy is synchronous, so calls run in a thread."""
+
+    name = wechat.NAME
+
+    def __init__(self, client: WeChatClient) -> None:
+        self.client = client
+
+    async def send(self, message: OutboundMessage) -> str | None:
+        try:
+            await asyncio.to_thread(self.client.message.send_text, message.recipient_id,
+                                    render_text(message))
+        except WeChatClientException as exc:
+            code = int(exc.errcode) if exc.errcode is not None else None
+            if code in _PERMANENT:
+                raise PermanentError(f"wechat {code}: {_PERMANENT[code]}",
+                                     undeliverable=code in _UNDELIVERABLE,
+                                     unsubscribed=code in _UNSUBSCRIBED) from exc
+            if code == 45009:  # the API's daily call limit: wait, do not hammer it
+                raise RateLimited("wechat 45009: API daily limit", retry_after=3600) from exc
+            raise TransientError(f"wechat {code}: {exc.errmsg}") from exc
+        except OSError as exc:
+            raise TransientError(f"wechat: {exc.__class__.__name__}") from exc
+        return None
+
+    async def aclose(self) -> None:
+        return None
