@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.cases.settings import CasesSettings
+from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
@@ -188,6 +190,8 @@ class Settings(BaseSettings):
     rewards: list[Reward] = Field(default_factory=list)
     stores: list[Store] = Field(default_factory=list)
     channels: ChannelsSettings = ChannelsSettings()
+    cases: CasesSettings = CasesSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None

@@ -1,0 +1,1 @@
+"""Cases: feedback, human handoff, SLA deadlines on a business-hours calendar."""

@@ -1,0 +1,1 @@
+"""The agent console: login, queue, conversations, replies, supervision, administration."""
