@@ -4,8 +4,9 @@ Add a line here when you add a models module; Alembic and the tests use this mod
 """
 
 from bot.storage import models
+from bot.storage import models_selfservice
 from bot.storage.models import Base
 
 metadata = Base.metadata
 
-__all__ = ["Base", "metadata", "models"]
+__all__ = ["Base", "metadata", "models", "models_selfservice"]
