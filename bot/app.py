@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,6 +22,21 @@ from handlers import register_all
 from nlu.protocol import NluBackend
 
 log = logging.getLogger(__name__)
+
+
+# WeChat replies wait this long for the webhook to answer passively before the dispatcher
+# may send them through the customer-service API (the webhook makes them due sooner).
+WECHAT_PASSIVE_HOLD = timedelta(seconds=30)
+
+
+def outbox_delays(settings: Settings) -> dict[str, timedelta]:
+    """Channels whose replies go through the outbox: the platforms that are configured."""
+    delays: dict[str, timedelta] = {}
+    if settings.channels.telegram.enabled and settings.telegram_bot_token is not None:
+        delays["telegram"] = timedelta(0)
+    if settings.channels.wechat.enabled and settings.wechat_token is not None:
+        delays["wechat"] = WECHAT_PASSIVE_HOLD
+    return delays
 
 
 @dataclass(slots=True)
@@ -67,7 +83,8 @@ async def build_kefu(
     sessions = make_sessionmaker(engine)
     directory = Directory(FieldCipher(secret))
     services = Services(settings=settings, directory=directory, translator=translator(),
-                        nlu=nlu)
+                        nlu=nlu, outbox_delays=outbox_delays(settings),
+                        no_buttons=frozenset({"wechat"}))
     dialogue = Dialogue(services=services, sessions=sessions,
                         registry=register_all(Registry()), clock=clock)
     return Kefu(settings=settings, engine=engine, sessions=sessions, directory=directory,

@@ -34,7 +34,7 @@ DEFAULT_CONFIG_PATH = Path("config.yml")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kefu.db"
 
 # Keys that hold secrets: accepted from the environment only, refused in config.yml.
-_SECRET_KEYS = {"secret_key", "rasa_token", "bot_token", "webhook_secret", "app_secret",
+_SECRET_KEYS = {"secret_key", "secret_key_previous", "rasa_token", "bot_token", "webhook_secret", "app_secret",
                 "aes_key", "token", "password"}
 
 
@@ -165,6 +165,35 @@ class WechatSettings(_Section):
     passive_reply_seconds: float = Field(default=4.5, gt=0, le=4.9)
 
 
+class PrivacySettings(_Section):
+    # Conversation messages and finished outbox rows older than this are deleted.
+    retention_days: int = Field(default=180, ge=1, le=3650)
+    # WeChat's rules expect a follower's data deleted when they unsubscribe.
+    erase_on_wechat_unsubscribe: bool = False
+
+
+class RateLimit(_Section):
+    requests: int = Field(ge=1, le=1_000_000)
+    seconds: int = Field(default=60, ge=1, le=86_400)
+
+
+class SecuritySettings(_Section):
+    # Browser origins allowed to call Kefu's API (CORS); none by default.
+    cors_origins: list[str] = Field(default_factory=list)
+    web_per_ip: RateLimit = RateLimit(requests=300)
+    web_per_sender: RateLimit = RateLimit(requests=30)
+    # Platform webhooks come from a few platform servers: only a flood guard per IP.
+    webhook_per_ip: RateLimit = RateLimit(requests=3000)
+    parse_per_ip: RateLimit = RateLimit(requests=120)
+    login_per_ip: RateLimit = RateLimit(requests=5, seconds=300)
+    login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
+
+
+class RedisSettings(_Section):
+    # redis://host:6379/0; rate limits are shared across processes when set.
+    url: str | None = None
+
+
 class ChannelsSettings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
@@ -192,11 +221,17 @@ class Settings(BaseSettings):
     channels: ChannelsSettings = ChannelsSettings()
     cases: CasesSettings = CasesSettings()
     console: ConsoleSettings = ConsoleSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    security: SecuritySettings = SecuritySettings()
+    redis: RedisSettings = RedisSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None
     database_url: str | None = None
     secret_key: SecretStr | None = None
+    # Keys before the last rotation, comma-separated: still read until `kefu keys rotate`.
+    secret_key_previous: SecretStr | None = None
+    redis_url: str | None = None
     nlu_rasa_token: SecretStr | None = None
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token"))
@@ -214,6 +249,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("WECHAT_APP_SECRET", "wechat_app_secret"))
     wechat_aes_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("WECHAT_AES_KEY", "wechat_aes_key"))
+    # The EncodingAESKey before the last rotation, still accepted while WeChat switches over.
+    wechat_aes_key_previous: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WECHAT_AES_KEY_PREVIOUS", "wechat_aes_key_previous"))
     wechat_api_base_url: str = Field(
         default="https://api.weixin.qq.com",
         validation_alias=AliasChoices("WECHAT_API_BASE_URL", "wechat_api_base_url"))
@@ -233,6 +272,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or self.database.url
+
+    @property
+    def effective_redis_url(self) -> str | None:
+        return self.redis_url or self.redis.url
 
     @property
     def is_production(self) -> bool:
@@ -304,6 +347,14 @@ def load_settings(path: Path | None = None) -> Settings:
                           "Generate one with: python -c 'import secrets; "
                           "print(secrets.token_urlsafe(32))'")
     return settings
+
+
+def previous_secret_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The secrets named by ``KEFU_SECRET_KEY_PREVIOUS`` (comma-separated), oldest last."""
+    if settings.secret_key_previous is None:
+        return ()
+    raw = settings.secret_key_previous.get_secret_value()
+    return tuple(part.strip().encode() for part in raw.split(",") if part.strip())
 
 
 def resolve_secret_key(settings: Settings) -> tuple[bytes, bool]:

@@ -136,14 +136,17 @@ async def mark_failed(session: AsyncSession, *, outbox_id: int, reason: str) -> 
 
 
 async def reschedule(
-    session: AsyncSession, *, outbox_id: int, at: datetime, reason: str
+    session: AsyncSession, *, outbox_id: int, at: datetime, reason: str,
+    refund_attempt: bool = False,
 ) -> None:
-    """Puts a row back for a later attempt (a retry, or a parked 429)."""
+    """Puts a row back for a later attempt (a retry, or a parked 429, which is not the
+    message's fault and so does not count as an attempt)."""
+    values: dict[str, Any] = {"next_attempt_at": at, "last_error": reason[:500],
+                              "lease_owner": None, "lease_until": None}
+    if refund_attempt:
+        values["attempts"] = OutboxMessage.attempts - 1
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id)
-        .values(next_attempt_at=at, last_error=reason[:500], lease_owner=None, lease_until=None)
-    )
+        update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values))
 
 
 async def for_message(session: AsyncSession, *, message_id: int) -> list[OutboxMessage]:

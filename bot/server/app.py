@@ -13,25 +13,46 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.app import Kefu
+from bot.channels.base import Sender
+from bot.delivery import build_delivery
 from bot.server.limits import BodySizeLimit
 from bot.server.routes import core, web
+from bot.server.routes import telegram as telegram_routes
+from bot.server.routes import wechat as wechat_routes
 from bot.server.routes.web import STATIC_DIR
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(kefu: Kefu, *, close_on_shutdown: bool = True) -> FastAPI:
+def create_app(
+    kefu: Kefu,
+    *,
+    close_on_shutdown: bool = True,
+    senders: dict[str, Sender] | None = None,
+    run_dispatcher: bool = True,
+) -> FastAPI:
+    """The app; its lifespan starts the channels (outbox dispatcher, Telegram polling or
+    webhook registration). ``senders`` replaces platform senders (tests, benchmarks)."""
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if close_on_shutdown:
-            await kefu.aclose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        delivery = build_delivery(kefu, senders=senders)
+        app.state.delivery = delivery
+        await delivery.start(dispatch=run_dispatcher)
+        try:
+            yield
+        finally:
+            await delivery.stop()
+            if close_on_shutdown:
+                await kefu.aclose()
 
     app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan)
     app.state.kefu = kefu
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(core.router)
     app.include_router(web.router)
+    app.include_router(telegram_routes.router)
+    app.include_router(wechat_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(RequestValidationError)

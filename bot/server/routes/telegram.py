@@ -1,0 +1,39 @@
+"""POST /webhooks/telegram: the secret token header first, then the update."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from bot.channels.telegram import MalformedUpdate
+from bot.server.telegram_updates import handle_update
+
+router = APIRouter()
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+@router.post("/webhooks/telegram")
+async def telegram_webhook(request: Request) -> JSONResponse:
+    delivery = getattr(request.app.state, "delivery", None)
+    settings = request.app.state.kefu.settings
+    if delivery is None or delivery.telegram is None:
+        raise HTTPException(status_code=404, detail="Telegram is not configured here")
+    expected = settings.telegram_webhook_secret
+    if expected is None:
+        raise HTTPException(status_code=403, detail="set TELEGRAM_WEBHOOK_SECRET to accept "
+                                                    "Telegram webhooks")
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise HTTPException(status_code=403, detail="secret token header does not match")
+    try:
+        data = json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise HTTPException(status_code=400, detail="body is not JSON") from None
+    try:
+        await handle_update(delivery, data)
+    except MalformedUpdate as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    return JSONResponse({"ok": True})
