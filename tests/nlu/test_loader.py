@@ -127,3 +127,11 @@ def test_heldout_is_separate_and_covers_every_intent_per_language() -> None:
     heldout = load_nlu_file(HELDOUT).examples
     assert not [e.text for e in heldout if e.text.casefold() in training]
     assert HELDOUT.parent != DATA_DIR
+
+
+def test_training_data_has_no_duplicates_or_conflicts() -> None:
+    seen: dict[str, str] = {}
+    for example in load_nlu_dir(DATA_DIR).examples:
+        key = example.text.casefold()
+        assert key not in seen, f"{example.source} repeats {seen[key]}"
+        seen[key] = example.source
