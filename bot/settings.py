@@ -34,8 +34,8 @@ DEFAULT_CONFIG_PATH = Path("config.yml")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kefu.db"
 
 # Keys that hold secrets: accepted from the environment only, refused in config.yml.
-_SECRET_KEYS = {"secret_key", "secret_key_previous", "rasa_token", "bot_token", "webhook_secret", "app_secret",
-                "aes_key", "token", "password"}
+_SECRET_KEYS = {"secret_key", "secret_key_previous", "rasa_token", "bot_token",
+                "webhook_secret", "app_secret", "aes_key", "token", "password"}
 
 
 class _Section(BaseModel):
@@ -189,11 +189,6 @@ class SecuritySettings(_Section):
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
 
 
-class RedisSettings(_Section):
-    # redis://host:6379/0; rate limits are shared across processes when set.
-    url: str | None = None
-
-
 class ChannelsSettings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
@@ -223,7 +218,6 @@ class Settings(BaseSettings):
     console: ConsoleSettings = ConsoleSettings()
     privacy: PrivacySettings = PrivacySettings()
     security: SecuritySettings = SecuritySettings()
-    redis: RedisSettings = RedisSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None
