@@ -38,9 +38,9 @@ class TelegramRig:
         return await self.client.post("/webhooks/telegram", json=update, headers=headers)
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+async def wait_for(condition: Callable[[], bool], within: float = 15.0) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not condition():
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")

@@ -58,7 +58,7 @@ async def test_wrong_secret_or_bad_body_touches_nothing(telegram_rig: TelegramRi
 async def test_429_parks_the_message_then_delivers_it(telegram_rig: TelegramRig) -> None:
     telegram_rig.sim.fail_next(1, status=429, retry_after=1, methods=["sendMessage"])
     await telegram_rig.push(text_update("/help", user_id=504))
-    await wait_for(lambda: bool(telegram_rig.sim.sent_to(504)), timeout=20)
+    await wait_for(lambda: bool(telegram_rig.sim.sent_to(504)), within=20)
     async with telegram_rig.kefu.sessions() as session:
         row = (await session.execute(select(OutboxMessage))).scalar_one()
     assert row.status == "sent"
@@ -69,7 +69,7 @@ async def test_429_parks_the_message_then_delivers_it(telegram_rig: TelegramRig)
 async def test_5xx_is_retried(telegram_rig: TelegramRig) -> None:
     telegram_rig.sim.fail_next(1, status=502, methods=["sendMessage"])
     await telegram_rig.push(text_update("/help", user_id=505))
-    await wait_for(lambda: bool(telegram_rig.sim.sent_to(505)), timeout=20)
+    await wait_for(lambda: bool(telegram_rig.sim.sent_to(505)), within=20)
     async with telegram_rig.kefu.sessions() as session:
         row = (await session.execute(select(OutboxMessage))).scalar_one()
     assert (row.status, row.attempts) == ("sent", 2)

@@ -140,8 +140,10 @@ def test_missing_sender_is_400() -> None:
 def test_any_body_is_accepted_or_refused_with_a_4xx(body: bytes) -> None:
     ts, nonce = "1", "2"
     params = {"timestamp": ts, "nonce": nonce, "signature": signature(TOKEN, ts, nonce)}
+    status = 200
     try:
         envelope = wechat.open_envelope(body, params, KEYS)
         wechat.to_inbound(envelope.fields)
     except wechat.WeChatRequestError as exc:
-        assert 400 <= exc.status < 500
+        status = exc.status
+    assert 200 <= status < 500
