@@ -46,6 +46,10 @@ class Slot:
     free_text: bool = False
     # Skipped when this returns False for the values gathered so far.
     when: Callable[[dict[str, Any]], bool] | None = None
+    # Placeholders of the prompt, from the values gathered so far ("confirm {reward}?").
+    prompt_values: Callable[[Turn, dict[str, Any]], dict[str, Any]] | None = None
+    # Ask for the customer's own contact with the question, where the channel can share it.
+    request_contact: Callable[[Turn], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +99,11 @@ def _pending(form: Form, values: dict[str, Any]) -> Slot | None:
     return None
 
 
-def _ask(turn: Turn, slot: Slot, *, prefix: str | None = None) -> None:
-    text = turn.t(slot.prompt)
+def _ask(turn: Turn, slot: Slot, values: dict[str, Any], *, prefix: str | None = None) -> None:
+    text = turn.t(slot.prompt, **(slot.prompt_values(turn, values) if slot.prompt_values else {}))
     turn.say(f"{prefix}\n{text}" if prefix else text,
-             buttons=slot.buttons(turn) if slot.buttons else ())
+             buttons=slot.buttons(turn) if slot.buttons else (),
+             request_contact=bool(slot.request_contact and slot.request_contact(turn)))
 
 
 async def start_form(turn: Turn, form: Form, *, values: dict[str, Any] | None = None) -> None:
@@ -123,7 +128,7 @@ async def _advance(turn: Turn, form: Form, values: dict[str, Any]) -> None:
         return
     _save(turn, {"name": form.name, "values": values, "asking": slot.name,
                  "started_at": turn.now.isoformat()})
-    _ask(turn, slot)
+    _ask(turn, slot, values)
 
 
 async def continue_form(turn: Turn, forms: FormRegistry,
@@ -157,11 +162,11 @@ async def continue_form(turn: Turn, forms: FormRegistry,
         await answer_other(turn)
         # The interruption may itself have started or ended a form; only re-ask our own.
         if active_form(turn) == current:
-            _ask(turn, slot, prefix=turn.t("forms.resume"))
+            _ask(turn, slot, values, prefix=turn.t("forms.resume"))
         return True
     if value is None:
         turn.say(turn.t(slot.invalid), buttons=slot.buttons(turn) if slot.buttons else ())
-        _ask(turn, slot)
+        _ask(turn, slot, values)
         return True
     values[slot.name] = value
     await _advance(turn, form, values)
