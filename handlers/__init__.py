@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.dialogue.commands import HELP, SET_LANGUAGE, START
 from bot.dialogue.registry import Registry
-from handlers import help, language, membership, points
+from bot.messages import UNSUBSCRIBED_EVENT
+from handlers import help, language, membership, platform, points
 from nlu import intents
 
 
@@ -14,6 +15,7 @@ def register_all(registry: Registry) -> Registry:
     registry.add(intents.GREET, help.show_help)
     registry.add(intents.OUT_OF_SCOPE, help.explain_not_understood)
     registry.add(SET_LANGUAGE, language.set_language)
+    registry.add(UNSUBSCRIBED_EVENT, platform.stop_messages)
     registry.add(intents.MEMBER_TIER, membership.show_tier, needs_member=True)
     registry.add(intents.MEMBER_BENEFITS, membership.show_benefits)
     registry.add(intents.MEMBER_UPGRADE, membership.show_upgrade, needs_member=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from bot.dialogue.dispatch import main_menu
+from bot.dialogue.commands import START
+from bot.dialogue.dispatch import binding_prompt, main_menu
 from bot.dialogue.turn import Turn
 
 
 async def show_help(turn: Turn) -> None:
     turn.say("\n".join((turn.t("help.intro"), turn.t("help.commands"), turn.t("help.free_text"))),
              buttons=main_menu(turn))
+    if turn.intent == START and turn.member is None:
+        # A new follower or /start from a stranger: say straight away how to link up.
+        binding_prompt(turn)
 
 
 async def explain_not_understood(turn: Turn) -> None:

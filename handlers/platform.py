@@ -1,0 +1,18 @@
+"""What platform events (not customer messages) change: an unfollow stops all messages."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from bot.dialogue.turn import Turn
+from bot.outbox.store import FAILED, PENDING
+from bot.storage.models import OutboxMessage
+
+
+async def stop_messages(turn: Turn) -> None:
+    """The customer unfollowed: nothing more is sent, not even what was already queued."""
+    turn.identity.unsubscribed_at = turn.now
+    await turn.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.identity_id == turn.identity.id, OutboxMessage.status == PENDING)
+        .values(status=FAILED, last_error="recipient unsubscribed"))
