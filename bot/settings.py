@@ -155,6 +155,24 @@ class Reward(_Section):
     stock: int | None = Field(default=None, ge=0)
 
 
+class SmsSettings(_Section):
+    # "log" writes one-time codes to the log (demo, development); "http" posts them to url.
+    provider: Literal["log", "http"] = "log"
+    url: str | None = None
+    timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+
+
+class KnowledgeSettings(_Section):
+    # The FAQ entries operators edit (YAML); read again when the file changes.
+    file: Path = Path("knowledge.yml")
+
+
+class OrdersSettings(_Section):
+    # "package.module:factory" building an order system to look orders up; without one the
+    # bot explains where to find an order and offers a person.
+    plugin: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+
+
 class TelegramSettings(_Section):
     enabled: bool = True
     mode: Literal["webhook", "polling", "auto"] = "auto"
@@ -218,6 +236,9 @@ class Settings(BaseSettings):
     console: ConsoleSettings = ConsoleSettings()
     privacy: PrivacySettings = PrivacySettings()
     security: SecuritySettings = SecuritySettings()
+    sms: SmsSettings = SmsSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    orders: OrdersSettings = OrdersSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None
@@ -227,6 +248,7 @@ class Settings(BaseSettings):
     secret_key_previous: SecretStr | None = None
     redis_url: str | None = None
     nlu_rasa_token: SecretStr | None = None
+    sms_token: SecretStr | None = None
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token"))
     telegram_webhook_secret: SecretStr | None = Field(
