@@ -12,7 +12,7 @@ from typing import Any
 from nlu.lexicon import Lexicon
 
 # Bump when the way terms are produced changes: it is part of the model's cache key.
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 _LATIN_WORD = re.compile(r"[a-z0]+(?:'[a-z]+)?")
 

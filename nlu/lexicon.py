@@ -8,6 +8,13 @@ from collections.abc import Iterable, Mapping
 from nlu.normalise import classifier_text
 
 _LOOKUP_MAX_CHARS = 200
+# A negation just before a lexicon word flips its meaning ("不想收到推送", "don't send offers"),
+# so a negated hit is its own feature.
+_NEGATION = re.compile(
+    r"(?:(?:不|别|没|唔|勿|莫|拒)[^\x00-\x7f]{0,3}"
+    r"|(?<![a-z])(?:don't|dont|do not|no more|not|never|stop)(?: [a-z']+){0,2} )$"
+)
+_NEGATION_WINDOW = 24
 
 
 def _pattern(entries: Iterable[str]) -> re.Pattern[str] | None:
@@ -35,5 +42,11 @@ class Lexicon:
                           if (pattern := _pattern(entries)) is not None]
 
     def matches(self, text: str) -> list[str]:
-        """Names of the lists that occur in a classifier-normalised text."""
-        return [name for name, pattern in self._patterns if pattern.search(text)]
+        """Names of the lists that occur in a classifier-normalised text; ``!name`` when the
+        word found is negated."""
+        found = []
+        for name, pattern in self._patterns:
+            for match in pattern.finditer(text):
+                before = text[max(0, match.start() - _NEGATION_WINDOW):match.start()]
+                found.append("!" + name if _NEGATION.search(before) else name)
+        return found
