@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from nlu.embedded import EmbeddedNlu
 from nlu.entities.extract import SynonymMap, extract_entities
 from nlu.gazetteer import Gazetteer
+from nlu.loader import load_nlu_dir
 from nlu.normalise import align_normalise
-from tests.nlu.conftest import TODAY, config_gazetteer
+from tests.nlu.conftest import DATA_DIR, TODAY, config_gazetteer
 
 
 def places(gazetteer: Gazetteer, text: str) -> list[tuple[str, str | int, str]]:
@@ -72,3 +76,19 @@ def test_synonym_map_rewrites_values() -> None:
     assert synonyms.apply(tier, normalised).value == "gold"  # only the exact text maps
     mapped = SynonymMap({"diamond": ("金卡",)}).apply(tier, normalised)
     assert mapped.value == "diamond"
+
+
+def test_every_annotated_training_entity_is_found_where_it_was_marked(
+    trained_model_dir: Path,
+) -> None:
+    # Without a gazetteer of its own the backend uses the data's lookup tables and synonyms.
+    nlu = EmbeddedNlu(data_dir=DATA_DIR, model_dir=trained_model_dir)
+    missed = []
+    for example in load_nlu_dir(DATA_DIR).examples:
+        if not example.entities:
+            continue
+        found = {(e.entity, e.start, e.end) for e in nlu.extract_entities(example.text,
+                                                                          today=TODAY)}
+        missed += [f"{example.source} {a.entity}={a.text!r}" for a in example.entities
+                   if (a.entity, a.start, a.end) not in found]
+    assert missed == []
