@@ -171,6 +171,11 @@ def table(results: dict[str, Any]) -> str:
         for key, label in (("macro_f1", "held-out macro-F1"), ("accuracy", "held-out accuracy")):
             lines.append(f"| {label} | {rasa[key]:.3f} | {held[key]:.3f} | "
                          f"{rasa[key] / held[key]:.2f} |")
+        for lang in LANGUAGES:
+            ours, theirs = (held["by_language"][lang]["macro_f1"],
+                            rasa["by_language"][lang]["macro_f1"])
+            lines.append(f"| held-out macro-F1 {lang} | {theirs:.3f} | {ours:.3f} | "
+                         f"{theirs / ours:.2f} |")
         for key, label in (("p50_ms", "parse p50 (ms)"), ("p99_ms", "parse p99 (ms)"),
                            ("throughput_per_s", "throughput (/s)")):
             lines.append(f"| {label} | {rasa[key]:.2f} | {speed[key]:.2f} | "
