@@ -1,10 +1,10 @@
-"""Self-service models: binding codes and records, profile changes, addresses, opt-outs."""
+"""Self-service models: binding codes and records, profile changes, channel opt-outs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
@@ -61,16 +61,6 @@ class ProfileChange(Base):
     field: Mapped[str] = mapped_column(String(16))  # name | birthday | language | address | phone
     channel: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class MemberAddress(Base):
-    """A member's postal address, encrypted like every other piece of personal data."""
-
-    __tablename__ = "member_addresses"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    address_enc: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ChannelOptOut(Base):

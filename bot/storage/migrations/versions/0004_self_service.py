@@ -1,4 +1,4 @@
-"""self-service: binding challenges and events, profile changes, addresses, opt-outs
+"""self-service: binding challenges and events, profile changes, channel opt-outs
 
 Revision ID: 0004
 Revises: 0002
@@ -20,13 +20,6 @@ UTC = bot.storage.models.UTCDateTime
 
 
 def upgrade() -> None:
-    op.create_table('member_addresses',
-    sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('address_enc', sa.Text(), nullable=False),
-    sa.Column('updated_at', UTC(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_addresses_member_id_members')),
-    sa.PrimaryKeyConstraint('member_id', name=op.f('pk_member_addresses'))
-    )
     op.create_table('profile_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -99,4 +92,3 @@ def downgrade() -> None:
     with op.batch_alter_table('profile_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_profile_changes_member_field')
     op.drop_table('profile_changes')
-    op.drop_table('member_addresses')
