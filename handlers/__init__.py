@@ -6,6 +6,7 @@ from bot.dialogue.commands import HELP, SET_LANGUAGE, START
 from bot.dialogue.registry import Registry
 from bot.messages import UNSUBSCRIBED_EVENT
 from handlers import help, language, membership, platform, points
+from handlers.handoff import register_cases
 from nlu import intents
 
 
@@ -22,4 +23,5 @@ def register_all(registry: Registry) -> Registry:
     registry.add(intents.POINTS_BALANCE, points.show_balance, needs_member=True)
     registry.add(intents.POINTS_HISTORY, points.show_history, needs_member=True)
     registry.add(intents.POINTS_EXPIRY, points.show_expiry, needs_member=True)
+    register_cases(registry)
     return registry

@@ -172,5 +172,6 @@ DEFAULT_MIDDLEWARES: tuple[Middleware, ...] = (
     resolve_member,
     choose_language,
     numbered_choices,
+    handoff_guard,
     understand,
 )
