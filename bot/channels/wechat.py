@@ -84,12 +84,13 @@ def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys) -> Enve
     if len(body) > MAX_BODY_BYTES:
         raise WeChatRequestError(f"body is larger than {MAX_BODY_BYTES} bytes", 413)
     timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
+    # WeChat signs the query in every mode: check it before the body is even parsed.
+    try:
+        check_signature(keys.token, params.get("signature", ""), timestamp, nonce)
+    except InvalidSignatureException:
+        raise WeChatRequestError("signature does not match WECHAT_TOKEN", 403) from None
     outer = _parse(body)
     if params.get("encrypt_type", "raw").lower() != "aes":
-        try:
-            check_signature(keys.token, params.get("signature", ""), timestamp, nonce)
-        except InvalidSignatureException:
-            raise WeChatRequestError("signature does not match WECHAT_TOKEN", 403) from None
         return Envelope(outer, None)
     if not keys.aes_keys:
         raise WeChatRequestError("safe mode needs WECHAT_AES_KEY", 403)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from bot.cases.handoff import handoff_guard
 from bot.dialogue.commands import parse_command
 from bot.dialogue.turn import Reply, Turn
 from bot.i18n import detect_language
