@@ -1,0 +1,102 @@
+"""Customer satisfaction after a close: a 1–5 rating, then an optional comment, on the case."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.cases import store
+from bot.dialogue.forms import Form, Slot
+from bot.dialogue.turn import Turn
+from bot.messages import Button
+from bot.storage.models_cases import Case
+
+FORM_NAME = "csat"
+TIMEOUT = timedelta(hours=72)
+MAX_COMMENT_CHARS = 2000
+_RATING = re.compile(r"^\s*(?:/csat\s*)?([1-5])\s*(?:分|星|stars?|/\s*5)?\s*[.!。！]?\s*$",
+                     re.IGNORECASE)
+_SKIP = re.compile(r"^\s*(/skip|跳过|跳過|不用了?|没有了?|沒有了?|no|none|skip|nothing)"
+                   r"[\s.!。！]*$", re.IGNORECASE)
+
+
+def parse_rating(_turn: Turn, text: str) -> int | None:
+    """``"5"``, ``"/csat 5"``, ``"4分"``, ``"⭐⭐⭐"`` → the rating; anything else → None."""
+    stars = text.count("⭐")
+    if stars and not text.replace("⭐", "").strip():
+        return stars if 1 <= stars <= 5 else None
+    match = _RATING.match(text)
+    return int(match.group(1)) if match else None
+
+
+def parse_comment(_turn: Turn, text: str) -> str | None:
+    if not text.strip():
+        return None
+    if text.startswith("/") and not _SKIP.match(text):
+        return None  # a command or another question's button: answered, then asked again
+    return "" if _SKIP.match(text) else text.strip()[:MAX_COMMENT_CHARS]
+
+
+def rating_buttons(text: Callable[[str], str]) -> tuple[Button, ...]:
+    return tuple(Button(text(f"csat.score_{score}"), f"/csat {score}") for score in range(1, 6))
+
+
+def _buttons(turn: Turn) -> tuple[Button, ...]:
+    return rating_buttons(turn.t)
+
+
+def _skip_button(turn: Turn) -> tuple[Button, ...]:
+    return (Button(turn.t("csat.skip"), "/skip"),)
+
+
+def ask_state(case: Case, now: datetime) -> dict[str, Any]:
+    """The conversation state that makes the customer's next message the rating answer.
+
+    The close happens in the console, outside any turn, so the form is entered by writing the
+    state the form engine keeps (bot/dialogue/forms.py: name, values, asking, started_at).
+    """
+    return {"form": {"name": FORM_NAME, "values": {"case_id": case.id},
+                     "asking": "rating", "started_at": now.isoformat()}}
+
+
+async def save_rating(turn: Turn, *, case_id: int, score: int, comment: str | None) -> bool:
+    """Stores the rating on the case unless it was rated already; whether it was stored."""
+    case = await store.get_case(turn.session, case_id=case_id)
+    if case is None or case.csat_score is not None:
+        return False
+    case.csat_score = score
+    case.csat_comment = comment or None
+    case.csat_at = turn.now
+    await store.add_event(turn.session, case=case, kind="csat", now=turn.now,
+                          data={"score": score}, body=comment or None)
+    return True
+
+
+async def _complete(turn: Turn, values: dict[str, Any]) -> None:
+    await save_rating(turn, case_id=int(values["case_id"]), score=int(values["rating"]),
+                      comment=str(values.get("comment") or ""))
+    turn.say(turn.t("csat.thanks"))
+
+
+async def _cancelled(turn: Turn, values: dict[str, Any]) -> None:
+    # Even when the customer waves the comment away, a rating already given is kept.
+    if "rating" in values:
+        await save_rating(turn, case_id=int(values["case_id"]), score=int(values["rating"]),
+                          comment=None)
+        turn.say(turn.t("csat.thanks"))
+    else:
+        turn.say(turn.t("forms.cancelled"))
+
+
+FORM = Form(
+    name=FORM_NAME,
+    slots=(
+        Slot("rating", "csat.ask", parse_rating, invalid="csat.invalid", buttons=_buttons),
+        Slot("comment", "csat.comment", parse_comment, buttons=_skip_button),
+    ),
+    on_complete=_complete,
+    on_cancel=_cancelled,
+    timeout=TIMEOUT,
+)
