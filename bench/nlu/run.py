@@ -58,6 +58,22 @@ def heldout_scores(predict: Any, examples: tuple[Example, ...]) -> dict[str, Any
                            [example_language(e) for e in examples]))
 
 
+def calibration_error(nlu: EmbeddedNlu, examples: tuple[Example, ...]) -> float:
+    """Expected calibration error of the top intent's confidence (10 equal-width bins)."""
+    pairs = []
+    for example in examples:
+        top = nlu.parse_sync(example.text).intent_ranking[0]
+        pairs.append((top.confidence, top.name == example.intent))
+    error = 0.0
+    for low in (i / 10 for i in range(10)):
+        chosen = [(c, ok) for c, ok in pairs if low <= c < low + 0.1 or (low == 0.9 and c == 1)]
+        if chosen:
+            mean_confidence = sum(c for c, _ in chosen) / len(chosen)
+            accuracy = sum(ok for _, ok in chosen) / len(chosen)
+            error += len(chosen) / len(pairs) * abs(mean_confidence - accuracy)
+    return error
+
+
 def cross_validation(folds: int = 5) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold
 
@@ -149,6 +165,8 @@ def table(results: dict[str, Any]) -> str:
             ("held-out macro-F1", f"{held['macro_f1']:.3f}", "≥ 0.92")]
     rows += [(f"held-out macro-F1 {lang}", f"{held['by_language'][lang]['macro_f1']:.3f}",
               "within 3 points") for lang in LANGUAGES]
+    rows += [("held-out calibration error (ECE, top intent)",
+              f"{results['calibration_error']:.3f}", "")]
     rows += [("5-fold CV accuracy (training data)", f"{cv['accuracy']:.3f}", ""),
              ("5-fold CV macro-F1 (training data)", f"{cv['macro_f1']:.3f}", "")]
     rows += [(f"5-fold CV macro-F1 {lang}", f"{cv['by_language'][lang]['macro_f1']:.3f}", "")
@@ -198,6 +216,7 @@ def main() -> None:
         results: dict[str, Any] = {"training_s": time.perf_counter() - started}
         results["heldout"] = heldout_scores(lambda text: nlu.parse_sync(text).intent.name,
                                             examples)
+        results["calibration_error"] = calibration_error(nlu, examples)
         results["latency"] = latency(nlu, [e.text for e in examples])
         results["process"] = measure_in_subprocess(Path(scratch))
     results["cross_validation"] = cross_validation()
