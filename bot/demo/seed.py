@@ -17,6 +17,12 @@ from bot.storage import members as member_store
 from bot.storage.ledger import add_purchase, add_transaction
 
 DEMO_CHANNELS = ("web", "console")
+# WeChat followers the demo binds (openids as the WeChat simulator's users have them).
+DEMO_WECHAT_OPENIDS = {
+    "demo-silver": "oKefuDemoSilver000000000001",
+    "demo-gold": "oKefuDemoGold00000000000001",
+    "demo-diamond": "oKefuDemoDiamond00000000001",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +111,15 @@ async def seed_demo(
                              lifetime=lifetime)
         await member_standing(session, member=member, settings=settings, now=now)
         if demo.sender is not None:
-            for channel in DEMO_CHANNELS:
+            senders = [(channel, demo.sender) for channel in DEMO_CHANNELS]
+            senders.append(("wechat", DEMO_WECHAT_OPENIDS[demo.sender]))
+            for channel, sender in senders:
                 identity = await member_store.ensure_identity(
-                    session, channel=channel, external_id=demo.sender, now=now)
+                    session, channel=channel, external_id=sender, now=now)
                 if identity.member_id is None:
                     await member_store.bind_identity(session, identity=identity, member=member,
                                                      now=now)
-                bound.append(f"{channel}:{demo.sender}")
+                bound.append(f"{channel}:{sender}")
     return SeedReport(created, await member_store.count_members(session), bound)
 
 
