@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.demo.seed import DEMO_WECHAT_OPENIDS, seed_demo
+from bot.loyalty.service import member_standing
 from bot.messages import OutboundMessage
 from bot.outbox import store as outbox
 from bot.settings import Settings
@@ -18,6 +20,7 @@ from bot.simulators import WeChatSimulator, text_message
 from bot.storage.db import transaction
 from bot.storage.members import find_identity
 from bot.storage.models import Message, OutboxMessage
+from nlu.protocol import NluBackend
 from nlu.types import IntentScore, Parse
 from tests.bot.channels.conftest import (
     WX_OLD_AES,
@@ -173,3 +176,31 @@ async def test_slow_answer_goes_through_the_customer_service_api(slow_rig: WeCha
     async with slow_rig.kefu.sessions() as session:
         row = (await session.execute(select(OutboxMessage))).scalar_one()
     assert (row.status, row.delivered_via) == ("sent", "api")
+
+
+@pytest.fixture(scope="module")
+def embedded_nlu() -> NluBackend:
+    from bot.nlu_setup import build_embedded
+    from tests.conftest import make_settings
+
+    model = build_embedded(make_settings())
+    model.load_or_train()
+    return model
+
+
+async def test_demo_follower_asks_in_free_text(settings: Settings,
+                                               wechat_sim: tuple[WeChatSimulator, str],
+                                               embedded_nlu: NluBackend) -> None:
+    async for rig in wechat_rig_for(settings, wechat_sim, nlu=embedded_nlu):
+        async with transaction(rig.kefu.sessions) as session:
+            await seed_demo(session, directory=rig.kefu.directory, settings=rig.kefu.settings,
+                            now=datetime.now(UTC))
+        gold = DEMO_WECHAT_OPENIDS["demo-gold"]
+        async with rig.kefu.sessions() as session:
+            member = await rig.kefu.directory.find(session, f"wechat:{gold}")
+            assert member is not None
+            standing = await member_standing(session, member=member,
+                                             settings=rig.kefu.settings, now=datetime.now(UTC))
+        result = await rig.pusher().text(gold, "我的积分还有多少？")
+        assert result.reply is not None
+        assert f"{standing.points.balance:,}" in result.reply["Content"]
