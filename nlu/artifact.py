@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from nlu.errors import NluDataError
 from nlu.features import FeatureConfig
 from nlu.model import MODEL_FORMAT, IntentModel
 
@@ -26,10 +27,13 @@ def model_key(data_dir: Path, config: FeatureConfig) -> str:
     Editing any data file, or upgrading Kefu to a different featuriser, gives a new key, so a
     stale model is never used.
     """
+    files = data_files(data_dir)
+    if not files:
+        raise NluDataError(data_dir, None, "holds no .yml training data (is nlu.data_dir right?)")
     digest = hashlib.sha256()
     digest.update(json.dumps({"format": MODEL_FORMAT, **config.to_dict()},
                              sort_keys=True).encode())
-    for path in data_files(data_dir):
+    for path in files:
         content = path.read_bytes()
         digest.update(f"\0{path.name}\0{len(content)}\0".encode())
         digest.update(content)

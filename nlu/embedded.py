@@ -11,14 +11,14 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nlu.artifact import ModelStore, data_files, model_key
+from nlu.artifact import ModelStore, model_key
 from nlu.confidence import choose, rank
 from nlu.entities.extract import SynonymMap, extract_entities
 from nlu.features import FeatureConfig
 from nlu.gazetteer import Gazetteer
 from nlu.intents import OUT_OF_SCOPE
 from nlu.lexicon import Lexicon
-from nlu.loader import load_nlu_files
+from nlu.loader import load_nlu_dir
 from nlu.model import IntentModel
 from nlu.normalise import align_normalise, classifier_form
 from nlu.types import Entity, IntentScore, Parse
@@ -87,6 +87,12 @@ class EmbeddedNlu:
     def model(self) -> IntentModel | None:
         return self._model
 
+    def needs_training(self) -> bool:
+        """Whether :meth:`load_or_train` would have to train (no model for the current data)."""
+        if self._model is not None:
+            return False
+        return not self.store.path_for(model_key(self.data_dir, self.config)).is_file()
+
     def train(self) -> TrainReport:
         """Train from ``data_dir`` now (whether or not a model exists) and save the result."""
         with self._lock, self.store.training_lock():
@@ -115,7 +121,7 @@ class EmbeddedNlu:
         from nlu.training import fit_model  # scikit-learn is loaded only to train
 
         started = time.perf_counter()
-        data = load_nlu_files(data_files(self.data_dir))
+        data = load_nlu_dir(self.data_dir)
         meta = {
             "synonyms": {name: list(values) for name, values in data.synonyms.items()},
             "places": {name: list(data.lookups.get(name, ())) for name in _PLACE_LOOKUPS},

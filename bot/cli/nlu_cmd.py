@@ -37,7 +37,8 @@ def _settings() -> Settings:
 def _ensure_model(backend: NluBackend) -> None:
     embedded = backend if isinstance(backend, EmbeddedNlu) else getattr(backend, "fallback", None)
     if isinstance(embedded, EmbeddedNlu) and embedded.model is None:
-        typer.echo("nlu: loading the model (training it first if the data changed)…", err=True)
+        if embedded.needs_training():
+            typer.echo("nlu: no model for the current training data; training it…", err=True)
         embedded.load_or_train()
 
 

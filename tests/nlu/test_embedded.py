@@ -146,6 +146,7 @@ def test_model_is_trained_on_first_use_and_reused(tmp_path: Path,
     fresh = EmbeddedNlu(data_dir=DATA_DIR, model_dir=model_dir)
     key = model_key(DATA_DIR, fresh.config)
     assert fresh.store.path_for(key).is_file()
+    assert not fresh.needs_training()
     fresh.load_or_train()  # loads: the copied model matches data + config
     assert fresh.model is not None
     assert fresh.model.meta["examples"] > 1000
@@ -205,3 +206,11 @@ def test_damaged_model_file_is_reported(tmp_path: Path, trained_model_dir: Path)
     model_file.write_bytes(b"not a model")
     with pytest.raises(NluModelError, match="delete it to retrain"):
         EmbeddedNlu(data_dir=DATA_DIR, model_dir=model_dir).load_or_train()
+
+
+def test_missing_training_data_is_a_clear_error(tmp_path: Path) -> None:
+    from nlu.errors import NluDataError
+
+    backend = EmbeddedNlu(data_dir=tmp_path / "nowhere", model_dir=tmp_path / "model")
+    with pytest.raises(NluDataError, match=r"holds no \.yml training data"):
+        backend.parse_sync("hi")
