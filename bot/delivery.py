@@ -57,9 +57,12 @@ class Delivery:
         task.add_done_callback(self.tasks.discard)
         return task
 
-    async def start(self, *, dispatch: bool = True) -> None:
-        if dispatch:
-            self.spawn(self.dispatcher.run(self.stop_event), "outbox-dispatcher")
+    async def start(self, *, background: bool = True) -> None:
+        """Starts the dispatcher and Telegram's polling or webhook registration; without
+        ``background`` (benchmarks, some tests) only the webhooks work."""
+        if not background:
+            return
+        self.spawn(self.dispatcher.run(self.stop_event), "outbox-dispatcher")
         if self.telegram is not None:
             settings = self.kefu.settings
             mode = settings.channels.telegram.mode
