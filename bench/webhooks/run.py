@@ -28,20 +28,20 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import build_kefu  # noqa: E402
-from bot.channels.telegram_sender import TelegramSender, make_bot  # noqa: E402
-from bot.delivery import TELEGRAM_POLICY  # noqa: E402
-from bot.messages import OutboundMessage  # noqa: E402
-from bot.outbox import store as outbox  # noqa: E402
-from bot.outbox.dispatcher import Dispatcher  # noqa: E402
-from bot.server.app import create_app  # noqa: E402
-from bot.settings import (  # noqa: E402
+from bot.app import build_kefu
+from bot.channels.telegram_sender import TelegramSender, make_bot
+from bot.delivery import TELEGRAM_POLICY
+from bot.messages import OutboundMessage
+from bot.outbox import store as outbox
+from bot.outbox.dispatcher import Dispatcher
+from bot.server.app import create_app
+from bot.settings import (
     AppSettings,
     DatabaseSettings,
     Settings,
     load_settings,
 )
-from bot.simulators import (  # noqa: E402
+from bot.simulators import (
     TelegramSimConfig,
     TelegramSimulator,
     WeChatPusher,
@@ -49,7 +49,7 @@ from bot.simulators import (  # noqa: E402
     text_message,
     text_update,
 )
-from bot.storage.db import make_engine, transaction  # noqa: E402
+from bot.storage.db import make_engine, transaction
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
