@@ -214,3 +214,11 @@ def test_missing_training_data_is_a_clear_error(tmp_path: Path) -> None:
     backend = EmbeddedNlu(data_dir=tmp_path / "nowhere", model_dir=tmp_path / "model")
     with pytest.raises(NluDataError, match=r"holds no \.yml training data"):
         backend.parse_sync("hi")
+
+
+async def test_async_parse_loads_the_model_off_the_event_loop(trained_model_dir: Path) -> None:
+    fresh = EmbeddedNlu(data_dir=DATA_DIR, model_dir=trained_model_dir)
+    assert fresh.model is None
+    parse = await fresh.parse("我嘅積分幾多")
+    assert parse.intent.name == intents.POINTS_BALANCE
+    assert fresh.model is not None
