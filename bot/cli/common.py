@@ -37,6 +37,9 @@ def settings_or_exit() -> Settings:
 def setup_logging(level: int = logging.WARNING) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    for noisy in ("httpx", "httpcore", "telegram"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
 def run_async(work: Callable[[], Awaitable[T]]) -> T:
