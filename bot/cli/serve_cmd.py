@@ -40,6 +40,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     nlu = await asyncio.to_thread(load_nlu, settings)
     async with open_kefu(settings, nlu=nlu) as kefu:
         app = create_app(kefu, close_on_shutdown=False)
+        # No access log: WeChat puts the follower's openid in the webhook's query string.
         config = uvicorn.Config(app, host=host, port=port, log_level="info",
-                                proxy_headers=True, server_header=False)
+                                proxy_headers=True, server_header=False, access_log=False)
         await uvicorn.Server(config).serve()
