@@ -15,7 +15,8 @@ from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Services
 from bot.directory import Directory
 from bot.i18n import translator
-from bot.settings import Settings, resolve_secret_key
+from bot.security.rotation import seal_plain_values
+from bot.settings import Settings, previous_secret_keys, resolve_secret_key
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 from handlers import register_all
@@ -81,7 +82,10 @@ async def build_kefu(
     if migrate:
         await upgrade(engine, schema=settings.database.schema_name)
     sessions = make_sessionmaker(engine)
-    directory = Directory(FieldCipher(secret))
+    directory = Directory(FieldCipher(secret),
+                          tuple(FieldCipher(key) for key in previous_secret_keys(settings)))
+    if migrate:
+        await seal_plain_values(sessions, directory=directory)
     services = Services(settings=settings, directory=directory, translator=translator(),
                         nlu=nlu, outbox_delays=outbox_delays(settings),
                         no_buttons=frozenset({"wechat"}))

@@ -64,6 +64,62 @@ class FieldCipher:
         return hmac.new(self._index_key, value.encode(), hashlib.sha256).hexdigest()
 
 
+class Keyring:
+    """The current cipher and the previous ones a rotation still needs to read.
+
+    Values are written with :attr:`current`; a value is read with the cipher its key id names,
+    so data written before a rotation stays readable until `kefu keys rotate` re-encrypts it.
+    """
+
+    __slots__ = ("_by_id", "current", "previous")
+
+    def __init__(self, current: FieldCipher, previous: tuple[FieldCipher, ...] = ()) -> None:
+        self.current = current
+        self.previous = tuple(c for c in previous if c.key_id != current.key_id)
+        self._by_id = {c.key_id: c for c in (current, *self.previous)}
+
+    @classmethod
+    def from_secrets(cls, secret: bytes, previous: tuple[bytes, ...] = ()) -> Keyring:
+        return cls(FieldCipher(secret), tuple(FieldCipher(p) for p in previous))
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(self._by_id)
+
+    def encrypt(self, plaintext: str) -> str:
+        return self.current.encrypt(plaintext)
+
+    def decrypt(self, token: str) -> str:
+        cipher = self._by_id.get(key_id_of(token) or "")
+        if cipher is None:
+            kid = key_id_of(token)
+            if kid is None:
+                raise DecryptionError("stored value is not in Kefu's encrypted format")
+            raise DecryptionError(
+                f"value was encrypted with key {kid}, which is neither KEFU_SECRET_KEY (key "
+                f"{self.current.key_id}) nor in KEFU_SECRET_KEY_PREVIOUS "
+                f"({', '.join(c.key_id for c in self.previous) or 'not set'}); set "
+                "KEFU_SECRET_KEY_PREVIOUS to the secret that wrote it")
+        return cipher.decrypt(token)
+
+    def is_current(self, token: str) -> bool:
+        return key_id_of(token) == self.current.key_id
+
+    def blind_index(self, value: str) -> str:
+        return self.current.blind_index(value)
+
+    def blind_indexes(self, value: str) -> list[str]:
+        """The value's index under every key: look-ups work while a rotation is under way."""
+        return [cipher.blind_index(value) for cipher in self._by_id.values()]
+
+
+def key_id_of(token: str) -> str | None:
+    """The key id an encrypted value names, or ``None`` when it is not one."""
+    prefix, _, rest = token.partition(":")
+    key_id = rest.partition(":")[0]
+    return key_id if prefix == _PREFIX and key_id else None
+
+
 def mask_phone(phone: str | None) -> str | None:
     """+8613800000001 → 138****0001: enough to recognise, not enough to call."""
     if not phone:
@@ -85,3 +141,11 @@ def mask_name(name: str | None) -> str | None:
     if " " in name.strip():
         return " ".join(w[:1] + "*" * (len(w) - 1) for w in name.split())
     return name[:1] + "*" * (len(name) - 1)
+
+
+def mask_address(address: str | None) -> str | None:
+    """上海市静安区南京西路1515号 → 上海市静安区****: the district stays, the street goes."""
+    if not address:
+        return address
+    keep = min(6, max(1, len(address) // 3))
+    return address[:keep] + "****"

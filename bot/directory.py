@@ -3,26 +3,43 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.crypto import FieldCipher, mask_name, mask_phone
+from bot import audit
+from bot.crypto import FieldCipher, Keyring, mask_address, mask_name, mask_phone
 from bot.loyalty.service import MemberStanding
 from bot.phones import normalize_phone
 from bot.storage import members as store
 from bot.storage.models import Member
 
 _MEMBER_NO = re.compile(r"^M\d{4,12}$", re.IGNORECASE)
+# Birthdays waiting for their first encryption (moved there by migration 0003, which has no key).
+LEGACY_PLAIN = "plain:"
+
+
+def birthday_key(month: int, day: int) -> str:
+    """What the birthday index hashes: month and day only, so a year's greetings find it."""
+    return f"birthday:{month:02d}-{day:02d}"
 
 
 @dataclass(frozen=True, slots=True)
 class Directory:
-    """Member look-ups that need the cipher (phones are found through their blind index)."""
+    """Personal data access: encrypted at rest, found by blind indexes, unmasked on audit.
+
+    ``cipher`` writes; ``previous`` ciphers (KEFU_SECRET_KEY_PREVIOUS) still read what was
+    written before a key rotation, and their blind indexes are searched too.
+    """
 
     cipher: FieldCipher
+    previous: tuple[FieldCipher, ...] = ()
+    keyring: Keyring = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keyring", Keyring(self.cipher, self.previous))
 
     async def find(self, session: AsyncSession, reference: str) -> Member | None:
         """``reference``: a member number (M000001), a numeric id, a phone, or CHANNEL:SENDER."""
@@ -47,8 +64,15 @@ class Directory:
         return None
 
     async def find_by_phone(self, session: AsyncSession, phone_e164: str) -> Member | None:
-        return await store.find_member_by_phone_index(
-            session, phone_index=self.cipher.blind_index(phone_e164))
+        return await store.find_member_by_phone_indexes(
+            session, phone_indexes=self.keyring.blind_indexes(phone_e164))
+
+    async def members_with_birthday(
+        self, session: AsyncSession, month: int, day: int
+    ) -> list[Member]:
+        """Members (not erased) born on this month and day, in any year."""
+        return await store.members_by_birthday_indexes(
+            session, birthday_indexes=self.keyring.blind_indexes(birthday_key(month, day)))
 
     async def create(
         self,
@@ -68,7 +92,8 @@ class Directory:
             phone_enc=self.cipher.encrypt(phone) if phone else None,
             phone_index=self.cipher.blind_index(phone) if phone else None,
             name_enc=self.cipher.encrypt(name) if name else None,
-            birthday=birthday,
+            birthday_enc=self.cipher.encrypt(birthday.isoformat()) if birthday else None,
+            birthday_index=self._birthday_index(birthday),
             language=language,
             timezone=timezone,
             joined_at=joined_at,
@@ -81,22 +106,49 @@ class Directory:
     def set_name(self, member: Member, name: str | None) -> None:
         member.name_enc = self.cipher.encrypt(name) if name else None
 
+    def _birthday_index(self, birthday: date | None) -> str | None:
+        if birthday is None:
+            return None
+        return self.cipher.blind_index(birthday_key(birthday.month, birthday.day))
+
     def birthday(self, member: Member) -> date | None:
-        return member.birthday
+        value = member.birthday_enc
+        if not value:
+            return None
+        if value.startswith(LEGACY_PLAIN):
+            return date.fromisoformat(value.removeprefix(LEGACY_PLAIN))
+        return date.fromisoformat(self.keyring.decrypt(value))
 
     def set_birthday(self, member: Member, birthday: date | None) -> None:
-        member.birthday = birthday
+        member.birthday_enc = self.cipher.encrypt(birthday.isoformat()) if birthday else None
+        member.birthday_index = self._birthday_index(birthday)
+
+    def address(self, member: Member) -> str | None:
+        return self.keyring.decrypt(member.address_enc) if member.address_enc else None
+
+    def set_address(self, member: Member, address: str | None) -> None:
+        member.address_enc = self.cipher.encrypt(address) if address else None
 
     def phone(self, member: Member) -> str | None:
-        return self.cipher.decrypt(member.phone_enc) if member.phone_enc else None
+        return self.keyring.decrypt(member.phone_enc) if member.phone_enc else None
 
     def name(self, member: Member) -> str | None:
-        return self.cipher.decrypt(member.name_enc) if member.name_enc else None
+        return self.keyring.decrypt(member.name_enc) if member.name_enc else None
+
+    async def reveal(
+        self, session: AsyncSession, standing: MemberStanding, *, actor: str, purpose: str = ""
+    ) -> dict[str, Any]:
+        """:meth:`describe` unmasked, recorded in the audit log first. Check the caller's
+        permission (``view_pii_unmasked``) before calling this."""
+        await audit.record(session, actor=actor, action=audit.PII_UNMASK,
+                           subject=standing.member.member_no,
+                           detail={"purpose": purpose} if purpose else None)
+        return self.describe(standing, unmask=True)
 
     def describe(self, standing: MemberStanding, *, unmask: bool = False) -> dict[str, Any]:
         """The member as JSON-ready data; personal data masked unless ``unmask``."""
         member = standing.member
-        phone, name = self.phone(member), self.name(member)
+        phone, name, address = self.phone(member), self.name(member), self.address(member)
         return {
             "id": member.member_no,
             "member_no": member.member_no,
@@ -112,6 +164,7 @@ class Directory:
             "phone": phone if unmask else mask_phone(phone),
             "birthday": (birthday.isoformat() if unmask else "****-**-**")
             if (birthday := self.birthday(member)) else None,
+            "address": address if unmask else mask_address(address),
             "joined_on": member.joined_at.astimezone(standing.zone).date().isoformat(),
             "spend_12m": str(standing.activity.spend),
             "visits_12m": standing.activity.visits,

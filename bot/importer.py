@@ -302,7 +302,10 @@ async def _upsert_member(
         if row.name is not None and directory.name(member) != row.name:
             directory.set_name(member, row.name)
             changed = True
-        for attr in ("birthday", "language", "timezone"):
+        if row.birthday is not None and directory.birthday(member) != row.birthday:
+            directory.set_birthday(member, row.birthday)
+            changed = True
+        for attr in ("language", "timezone"):
             value = getattr(row, attr)
             if value is not None and getattr(member, attr) != value:
                 setattr(member, attr, value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.dialogue.commands import HELP, SET_LANGUAGE, START
 from bot.dialogue.registry import Registry
 from bot.messages import UNSUBSCRIBED_EVENT
-from handlers import help, language, membership, platform, points
+from handlers import help, language, membership, platform, points, privacy
 from handlers.handoff import register_cases
 from nlu import intents
 
@@ -24,4 +24,7 @@ def register_all(registry: Registry) -> Registry:
     registry.add(intents.POINTS_HISTORY, points.show_history, needs_member=True)
     registry.add(intents.POINTS_EXPIRY, points.show_expiry, needs_member=True)
     register_cases(registry)
+    registry.add(intents.PRIVACY_REQUEST, privacy.explain_privacy)
+    registry.add(privacy.CONFIRM, privacy.confirm_privacy_request, needs_member=True)
+    registry.add(privacy.CANCEL, privacy.cancel_privacy_request)
     return registry

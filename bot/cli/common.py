@@ -13,6 +13,7 @@ import typer
 
 from bot.app import Kefu, build_kefu
 from bot.errors import ConfigError, ImportValidationError, KefuError
+from bot.security.logmask import install_log_masking
 from bot.settings import Settings, load_settings
 from bot.storage.db import make_engine
 from bot.storage.migrate import current_revision, head_revision
@@ -35,6 +36,7 @@ def settings_or_exit() -> Settings:
 
 
 def setup_logging(level: int = logging.WARNING) -> None:
+    install_log_masking()  # before any record is made: phone numbers never reach a handler
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.

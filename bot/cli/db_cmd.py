@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import run_async, settings_or_exit
+from bot.cli.common import open_kefu, run_async, settings_or_exit
+from bot.security.rotation import seal_plain_values
 from bot.storage.db import make_engine
 from bot.storage.migrate import current_revision, upgrade
 
@@ -23,8 +24,12 @@ def upgrade_command() -> None:
                              schema=settings.database.schema_name)
         try:
             await upgrade(engine, schema=settings.database.schema_name)
-            return await current_revision(engine)
+            revision = await current_revision(engine)
         finally:
             await engine.dispose()
+        # Values a migration could only move, not encrypt (it has no key), are encrypted now.
+        async with open_kefu(settings) as kefu:
+            await seal_plain_values(kefu.sessions, directory=kefu.directory)
+        return revision
 
     typer.echo(f"Database is at revision {run_async(work)}.")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import chat_cmd, db_cmd, demo_cmd, members_cmd, serve_cmd
+from bot.cli import (
+    audit_cmd,
+    chat_cmd,
+    db_cmd,
+    demo_cmd,
+    keys_cmd,
+    members_cmd,
+    privacy_cmd,
+    serve_cmd,
+)
 
 app = typer.Typer(
     name="kefu",
@@ -18,6 +27,11 @@ app.command("chat")(chat_cmd.chat)
 app.add_typer(demo_cmd.app, name="demo")
 app.add_typer(members_cmd.app, name="members")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(privacy_cmd.app, name="privacy")
+members_cmd.app.command("export")(privacy_cmd.export_command)
+members_cmd.app.command("erase")(privacy_cmd.erase_command)
 
 
 def _mount_optional() -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress
 
 from bot import importer
+from bot.cli.actor import cli_principal
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
 from bot.dialogue.pipeline import utc_clock
 from bot.errors import NotFoundError
@@ -37,7 +38,11 @@ def show(
                 raise NotFoundError(f"no member matches {member!r}")
             standing = await member_standing(session, member=found, settings=settings,
                                              now=utc_clock())
-            return kefu.directory.describe(standing, unmask=unmask)
+            if unmask:  # the CLI is the operator role, which may; the audit log says who did
+                return await kefu.directory.reveal(session, standing,
+                                                   actor=cli_principal().actor,
+                                                   purpose="kefu members show --unmask")
+            return kefu.directory.describe(standing, unmask=False)
 
     data = run_async(work)
     if as_json:

@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.app import Kefu
 from bot.channels.base import Sender
 from bot.delivery import build_delivery
+from bot.security.http import install_security
 from bot.server.limits import BodySizeLimit
-from bot.server.routes import core, web
+from bot.server.openapi import document_errors
+from bot.server.routes import core, privacy, web
 from bot.server.routes import telegram as telegram_routes
 from bot.server.routes import wechat as wechat_routes
 from bot.server.routes.web import STATIC_DIR
@@ -46,9 +48,15 @@ def create_app(
             if close_on_shutdown:
                 await kefu.aclose()
 
-    app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan)
+    # No /docs or /redoc: Swagger UI needs inline and third-party scripts, which the
+    # Content-Security-Policy forbids. /openapi.json stays.
+    app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.state.kefu = kefu
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    install_security(app, kefu.settings)
+    document_errors(app)
+    app.include_router(privacy.router)
     app.include_router(core.router)
     app.include_router(web.router)
     app.include_router(telegram_routes.router)

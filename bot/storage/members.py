@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,25 @@ async def find_member_by_no(session: AsyncSession, *, member_no: str) -> Member 
 async def find_member_by_phone_index(session: AsyncSession, *, phone_index: str) -> Member | None:
     result = await session.execute(select(Member).where(Member.phone_index == phone_index))
     return result.scalar_one_or_none()
+
+
+async def find_member_by_phone_indexes(
+    session: AsyncSession, *, phone_indexes: list[str]
+) -> Member | None:
+    """The member whose phone index is any of ``phone_indexes`` (one per key in use)."""
+    result = await session.execute(
+        select(Member).where(Member.phone_index.in_(phone_indexes)).order_by(Member.id).limit(1))
+    return result.scalar_one_or_none()
+
+
+async def members_by_birthday_indexes(
+    session: AsyncSession, *, birthday_indexes: list[str]
+) -> list[Member]:
+    result = await session.execute(
+        select(Member)
+        .where(Member.birthday_index.in_(birthday_indexes), Member.erased_at.is_(None))
+        .order_by(Member.id))
+    return list(result.scalars())
 
 
 async def find_identity(
@@ -66,7 +85,8 @@ async def add_member(
     phone_enc: str | None,
     phone_index: str | None,
     name_enc: str | None,
-    birthday: date | None,
+    birthday_enc: str | None,
+    birthday_index: str | None,
     language: str,
     timezone: str,
     joined_at: datetime,
@@ -76,7 +96,8 @@ async def add_member(
         phone_enc=phone_enc,
         phone_index=phone_index,
         name_enc=name_enc,
-        birthday=birthday,
+        birthday_enc=birthday_enc,
+        birthday_index=birthday_index,
         language=language,
         timezone=timezone,
         joined_at=joined_at,

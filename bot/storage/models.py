@@ -76,7 +76,12 @@ class Member(Base):
     phone_enc: Mapped[str | None] = mapped_column(Text)
     phone_index: Mapped[str | None] = mapped_column(String(64), unique=True)
     name_enc: Mapped[str | None] = mapped_column(Text)
-    birthday: Mapped[date | None] = mapped_column(Date)
+    birthday_enc: Mapped[str | None] = mapped_column(Text)
+    # Keyed hash of the birthday's month and day: "whose birthday is today" without plaintext.
+    birthday_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    # Set when the member's personal data was erased; the row keeps ledger totals and stats.
+    erased_at: Mapped[datetime | None]
     language: Mapped[str] = mapped_column(String(8), default="zh-Hans")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     tier: Mapped[str] = mapped_column(String(16), default="standard")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from bot.channels import web
+from bot.security.http import enforce_sender_limit
 from bot.server.routes.core import KefuDep
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -22,6 +23,9 @@ async def chat_page() -> FileResponse:
 
 
 @router.post("/webhooks/rest/webhook")
-async def rest_webhook(body: web.RestRequest, kefu: KefuDep) -> list[dict[str, Any]]:
+async def rest_webhook(
+    body: web.RestRequest, kefu: KefuDep, request: Request
+) -> list[dict[str, Any]]:
+    await enforce_sender_limit(request, channel=web.NAME, sender=body.sender)
     replies = await kefu.dialogue.handle(web.to_inbound(body))
     return web.to_rest(replies)

@@ -1,0 +1,68 @@
+"""`kefu keys`: rotate the encryption keys of personal data, and show which keys hold data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot import audit
+from bot.cli.actor import cli_principal
+from bot.cli.common import open_kefu, run_async, settings_or_exit
+from bot.security.rotation import PLAIN, RotationReport, key_usage, rotate_keys
+from bot.storage.db import transaction
+
+app = typer.Typer(help="Encryption keys of personal data: rotate, status.", no_args_is_help=True)
+
+
+@app.command("rotate")
+def rotate(
+    batch: Annotated[int, typer.Option("--batch", min=1, max=100_000,
+                                       help="Members per transaction")] = 500,
+) -> None:
+    """Re-encrypt personal data with KEFU_SECRET_KEY (reading KEFU_SECRET_KEY_PREVIOUS).
+
+    Safe while Kefu runs; an interrupted run continues where it stopped when run again."""
+    settings = settings_or_exit()
+    actor = cli_principal().actor
+
+    async def work() -> RotationReport:
+        async with open_kefu(settings) as kefu:
+            report = await rotate_keys(kefu.sessions, directory=kefu.directory, batch=batch)
+            async with transaction(kefu.sessions) as session:
+                await audit.record(session, actor=actor, action=audit.KEYS_ROTATE,
+                                   subject=kefu.directory.cipher.key_id,
+                                   detail={"rows_changed": report.rows_changed,
+                                           "values": report.values_reencrypted})
+            return report
+
+    report = run_async(work)
+    typer.echo(f"Scanned {report.rows_scanned} member(s) in {report.batches} batch(es): "
+               f"{report.values_reencrypted} value(s) of {report.rows_changed} member(s) "
+               "re-encrypted with the current key.")
+
+
+@app.command("status")
+def status() -> None:
+    """How many stored values each key holds; the current key is marked."""
+    settings = settings_or_exit()
+
+    async def work() -> tuple[str, tuple[str, ...], dict[str, int]]:
+        async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
+            usage = await key_usage(session)
+            return kefu.directory.cipher.key_id, kefu.directory.keyring.key_ids, dict(usage)
+
+    current, known, usage = run_async(work)
+    typer.echo(f"KEFU_SECRET_KEY is key {current}.")
+    for kid, count in sorted(usage.items()):
+        if kid == current:
+            note = "current"
+        elif kid == PLAIN:
+            note = "NOT ENCRYPTED: run `kefu keys rotate`"
+        elif kid in known:
+            note = "previous key: run `kefu keys rotate`"
+        else:
+            note = "UNKNOWN key: add its secret to KEFU_SECRET_KEY_PREVIOUS"
+        typer.echo(f"  {kid:<10} {count:>8} value(s)  {note}")
+    if not usage:
+        typer.echo("  no personal data stored yet")

@@ -1,0 +1,1 @@
+"""Members' rights: export, erasure, privacy requests, consents, the WeChat unsubscribe rule."""

@@ -1,0 +1,1 @@
+"""Security controls: permissions, rate limits, HTTP headers, log masking, key rotation."""

@@ -1,0 +1,176 @@
+"""Who may do what: roles, actions, the grants between them, and the guard for HTTP routes.
+
+The one place that declares permissions. Its API, for the console and any other route:
+
+- ``Role``, ``Action``: the vocabulary. ``allowed(role, action)`` answers from ``GRANTS``.
+- ``Principal(actor, role)``: who is asking; ``actor`` is what the audit log records
+  ("agent:lihua").
+- ``set_authenticator(app, fn)``: ``fn(request) -> Principal | None`` (async) tells who sent a
+  request (the console's session cookie, an API token). Without one, everyone is anonymous.
+- ``require(action)``: a FastAPI dependency that returns the ``Principal`` or answers 401
+  (anonymous) / 403 (role lacks the action; the refusal is audited). Use it as
+  ``principal: Annotated[Principal, require(Action.VIEW_AUDIT)]`` or in
+  ``dependencies=[require(...)]``.
+- ``public(path)``: declares a route that needs no login (webhooks check their platform's
+  signature instead). Every route of the app is either guarded by ``require`` or declared
+  public; ``undeclared_routes(app)`` lists the others and a test fails on any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Mount, Route
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    # Someone with a shell on the server running `kefu …`: trusted like the database owner.
+    OPERATOR = "operator"
+
+
+class Action(StrEnum):
+    HANDLE_CONVERSATIONS = "handle_conversations"
+    VIEW_MEMBER = "view_member"  # masked personal data
+    VIEW_PII_UNMASKED = "view_pii_unmasked"
+    ADJUST_POINTS = "adjust_points"
+    EXPORT_MEMBER = "export_member"
+    ERASE_MEMBER = "erase_member"
+    VIEW_PRIVACY_REQUESTS = "view_privacy_requests"
+    VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"
+    MANAGE_AGENTS = "manage_agents"
+    RELOAD_CONFIG = "reload_config"
+    ROTATE_KEYS = "rotate_keys"
+    PURGE_DATA = "purge_data"
+
+
+_AGENT = frozenset({Action.HANDLE_CONVERSATIONS, Action.VIEW_MEMBER})
+_SUPERVISOR = _AGENT | {Action.VIEW_PII_UNMASKED, Action.ADJUST_POINTS, Action.VIEW_AUDIT,
+                        Action.VIEW_PRIVACY_REQUESTS, Action.EXPORT_MEMBER}
+_ADMIN = _SUPERVISOR | {Action.ERASE_MEMBER, Action.EXPORT_AUDIT, Action.MANAGE_AGENTS,
+                        Action.RELOAD_CONFIG, Action.PURGE_DATA}
+
+GRANTS: dict[Role, frozenset[Action]] = {
+    Role.AGENT: _AGENT,
+    Role.SUPERVISOR: frozenset(_SUPERVISOR),
+    Role.ADMIN: frozenset(_ADMIN),
+    Role.OPERATOR: frozenset(Action),
+}
+
+
+def allowed(role: Role | str | None, action: Action) -> bool:
+    if role is None:
+        return False
+    try:
+        return action in GRANTS[Role(role)]
+    except ValueError:  # an unknown role string (stale session, typo in the database)
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    actor: str
+    role: Role
+
+
+Authenticator = Callable[[Request], Awaitable[Principal | None]]
+
+
+async def _anonymous(_request: Request) -> Principal | None:
+    return None
+
+
+def set_authenticator(app: FastAPI, authenticate: Authenticator) -> None:
+    app.state.authenticate = authenticate
+
+
+async def current_principal(request: Request) -> Principal | None:
+    authenticate: Authenticator = getattr(request.app.state, "authenticate", _anonymous)
+    return await authenticate(request)
+
+
+class _Guard:
+    """The dependency behind :func:`require`; routes are recognised as guarded by it."""
+
+    __slots__ = ("action",)
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    async def __call__(self, request: Request) -> Principal:
+        principal = await current_principal(request)
+        if principal is None:
+            raise HTTPException(status_code=401, detail="sign in first",
+                                headers={"WWW-Authenticate": "Session"})
+        if not allowed(principal.role, self.action):
+            await _audit_denial(request, principal, self.action)
+            raise HTTPException(status_code=403,
+                                detail=f"role {principal.role} may not {self.action}")
+        request.state.principal = principal
+        return principal
+
+
+async def _audit_denial(request: Request, principal: Principal, action: Action) -> None:
+    from bot import audit
+    from bot.storage.db import transaction
+
+    kefu = getattr(request.app.state, "kefu", None)
+    if kefu is None:
+        return
+    async with transaction(kefu.sessions) as session:
+        await audit.record(session, actor=principal.actor, action=audit.ACCESS_DENIED,
+                           subject=request.url.path[:128],
+                           detail={"needed": str(action), "role": str(principal.role)})
+
+
+def require(action: Action) -> Any:
+    """A dependency that lets through only principals whose role grants ``action``."""
+    return Depends(_Guard(action))
+
+
+# Routes anyone may call. Webhooks authenticate their platform themselves (signatures, secret
+# tokens); the web chat is for anonymous visitors; the others reveal nothing personal.
+PUBLIC_PATHS: set[str] = {
+    "/", "/static", "/healthz", "/metrics", "/openapi.json",
+    "/model/parse", "/webhooks/rest/webhook", "/webhooks/wechat", "/webhooks/telegram",
+}
+
+
+def public(path: str) -> str:
+    """Declares ``path`` (a route's path template) public; returns it for inline use."""
+    PUBLIC_PATHS.add(path)
+    return path
+
+
+def _guards(dependant: Dependant) -> Iterator[Action]:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, _Guard):
+            yield dependency.call.action
+        yield from _guards(dependency)
+
+
+def route_rule(route: BaseRoute) -> Action | str | None:
+    """``"public"``, the action guarding the route, or ``None`` when it has no rule."""
+    path = route.path if isinstance(route, Route | Mount | APIRoute) else None
+    if isinstance(route, APIRoute):
+        actions = list(_guards(route.dependant))
+        if actions:
+            return actions[0]
+    if path is not None and path in PUBLIC_PATHS:
+        return "public"
+    return None
+
+
+def undeclared_routes(app: FastAPI) -> list[str]:
+    """Routes that are neither guarded nor declared public: each is a security bug."""
+    return [getattr(route, "path", repr(route)) for route in app.routes
+            if route_rule(route) is None]

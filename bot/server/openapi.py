@@ -1,0 +1,51 @@
+"""The OpenAPI schema tells the truth about errors: Kefu answers 400 (not FastAPI's 422) for
+invalid requests, and any route may answer 413, 429 or 503."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from bot.security.permissions import Action, route_rule
+
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "string"},
+                   "detail": {"type": "array", "items": {"type": "string"}}},
+    "required": ["error"],
+}
+_ANSWERS = {
+    "400": "Invalid request (the detail lists each problem)",
+    "413": "Request body too large",
+    "429": "Too many requests (see the Retry-After header)",
+    "503": "Temporarily unavailable",
+}
+_GUARDED = {"401": "Sign in first", "403": "The role may not do this"}
+
+
+def document_errors(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR
+        guarded = {(route.path, method.lower()) for route in app.routes
+                   if isinstance(route, APIRoute) and isinstance(route_rule(route), Action)
+                   for method in route.methods or ()}
+        for path_name, path in schema.get("paths", {}).items():
+            for method, operation in path.items():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                answers = dict(_ANSWERS)
+                if (path_name, method) in guarded:
+                    answers.update(_GUARDED)
+                for code, description in answers.items():
+                    responses.setdefault(code, {"description": description, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
