@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from bot import metrics
 from bot.cases.handoff import handoff_guard
 from bot.dialogue.commands import parse_command
 from bot.dialogue.turn import Reply, Turn
@@ -48,7 +49,9 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         ]
         log.info("duplicate delivery on %s recognised; %d stored replies repeated",
                  inbound.channel, len(stored))
+        metrics.DUPLICATES.labels(inbound.channel).inc()
         return
+    metrics.MESSAGES_IN.labels(inbound.channel).inc()
     turn.message_id = message_id
     _note_presence(turn)
     await call_next(turn)
@@ -165,6 +168,8 @@ async def understand(turn: Turn, call_next: Next) -> None:
         turn.intent = turn.parse.intent.name
     elif turn.text:
         turn.intent = intents.OUT_OF_SCOPE
+    if turn.parse is not None:
+        metrics.INTENTS.labels(turn.parse.intent.name).inc()
     await call_next(turn)
 
 

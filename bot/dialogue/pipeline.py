@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.dialogue.dispatch import dispatch
 from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
 from bot.dialogue.registry import Registry
@@ -69,6 +71,7 @@ class Dialogue:
 
     async def handle_turn(self, inbound: InboundMessage) -> TurnResult:
         """Like :meth:`handle`, with what channels need to know about the stored turn."""
+        started = time.perf_counter()
         now = self._clock()
         text = clean_text(inbound.text, limit=self.services.settings.app.max_message_chars)
         async with transaction(self._sessions) as session:
@@ -88,6 +91,7 @@ class Dialogue:
                 language=identity.language or self.services.settings.app.default_language,
             )
             await self._chain(turn)
+        metrics.TURN_SECONDS.labels(inbound.channel).observe(time.perf_counter() - started)
         return TurnResult(replies=[_outbound(inbound, reply) for reply in turn.replies],
                           message_id=turn.message_id, duplicate=turn.duplicate)
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
 from bot.outbox import store
 from bot.outbox.ratelimit import TokenBucket
@@ -199,6 +200,7 @@ class Dispatcher:
             if sent_id is not None:
                 await store.mark_sent(session, outbox_id=row.id, now=now,
                                       platform_message_id=sent_id or None)
+                metrics.OUTBOX_SENT.labels(row.channel, "api").inc()
                 policy = self._policies.get(row.channel)
                 if policy is not None and policy.reply_window and row.identity_id:
                     identity = await session.get(ChannelIdentity, row.identity_id)
@@ -206,6 +208,7 @@ class Dispatcher:
                         identity.window_sent += 1
             elif failed is not None:
                 await store.mark_failed(session, outbox_id=row.id, reason=failed)
+                metrics.OUTBOX_FAILED.labels(row.channel).inc()
                 if (undeliverable or unsubscribed) and row.identity_id:
                     identity = await session.get(ChannelIdentity, row.identity_id)
                     if identity is not None and undeliverable:
@@ -213,6 +216,8 @@ class Dispatcher:
                     if identity is not None and unsubscribed:
                         identity.unsubscribed_at = now
             elif retry_at is not None:
+                metrics.OUTBOX_RETRIED.labels(row.channel,
+                                              "rate_limited" if refund else "error").inc()
                 await store.reschedule(session, outbox_id=row.id, at=retry_at, reason=reason,
                                        refund_attempt=refund)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -160,3 +160,11 @@ async def for_message(session: AsyncSession, *, message_id: int) -> list[OutboxM
         .order_by(OutboxMessage.id)
     )
     return list(result.scalars())
+
+
+async def pending_by_channel(session: AsyncSession) -> dict[str, int]:
+    result = await session.execute(
+        select(OutboxMessage.channel, func.count())
+        .where(OutboxMessage.status == PENDING)
+        .group_by(OutboxMessage.channel))
+    return {channel: int(count) for channel, count in result.all()}

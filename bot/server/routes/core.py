@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
+from bot import metrics
 from bot.app import Kefu
+from bot.outbox import store
 
 router = APIRouter()
 
@@ -26,6 +29,17 @@ async def healthz(kefu: KefuDep) -> JSONResponse:
     if await kefu.ping_database():
         return JSONResponse({"status": "ok"})
     return JSONResponse({"status": "unavailable", "database": "not answering"}, status_code=503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics_endpoint(kefu: KefuDep) -> Response:
+    """Prometheus metrics, with the outbox backlog counted at scrape time."""
+    async with kefu.sessions() as session:
+        pending = await store.pending_by_channel(session)
+    metrics.OUTBOX_PENDING.clear()
+    for channel, count in pending.items():
+        metrics.OUTBOX_PENDING.labels(channel).set(count)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 class ParseRequest(BaseModel):

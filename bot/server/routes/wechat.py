@@ -19,6 +19,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.channels import wechat
 from bot.dialogue.pipeline import TurnResult
 from bot.outbox import store as outbox
@@ -111,6 +112,7 @@ async def _passive_text(delivery: Delivery, result: TurnResult) -> str:
             size += added
         for row in taken:
             await outbox.mark_sent(session, outbox_id=row.id, now=now, via="passive")
+            metrics.OUTBOX_SENT.labels(row.channel, "passive").inc()
         rest = [r.id for r in rows if r.status == outbox.PENDING and r not in taken]
         if rest:
             await _make_due(session, rest, now)

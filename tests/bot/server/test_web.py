@@ -79,3 +79,18 @@ async def test_chat_page_is_utf8_html(client: httpx.AsyncClient) -> None:
     script = await client.get("/static/chat.js")
     assert "/webhooks/rest/webhook" in script.text
     assert "innerHTML" not in script.text.replace("never innerHTML", "")
+
+
+async def test_metrics_count_messages_and_the_outbox(client: httpx.AsyncClient) -> None:
+    def value(text: str, line_start: str) -> float:
+        for line in text.splitlines():
+            if line.startswith(line_start):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = value((await client.get("/metrics")).text, 'kefu_messages_in_total{channel="web"}')
+    await client.post("/webhooks/rest/webhook", json={"sender": "m1", "message": "/help"})
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert value(response.text, 'kefu_messages_in_total{channel="web"}') == before + 1
+    assert "kefu_turn_seconds_bucket" in response.text

@@ -1,0 +1,19 @@
+"""Prometheus metrics: what operators watch (traffic, understanding, delivery)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES_IN = Counter("kefu_messages_in_total", "Inbound customer messages", ["channel"])
+DUPLICATES = Counter("kefu_duplicate_deliveries_total",
+                     "Platform redeliveries recognised and answered from storage", ["channel"])
+INTENTS = Counter("kefu_intents_total", "Understood intents", ["intent"])
+TURN_SECONDS = Histogram("kefu_turn_seconds", "Time to handle one inbound message",
+                         ["channel"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                               2.5, 4.5, 10))
+OUTBOX_SENT = Counter("kefu_outbox_sent_total", "Messages the platforms accepted",
+                      ["channel", "via"])
+OUTBOX_FAILED = Counter("kefu_outbox_failed_total", "Messages given up on", ["channel"])
+OUTBOX_RETRIED = Counter("kefu_outbox_retried_total", "Sends put back for a retry",
+                         ["channel", "reason"])
+OUTBOX_PENDING = Gauge("kefu_outbox_pending", "Messages waiting for delivery", ["channel"])
