@@ -5,7 +5,21 @@ from __future__ import annotations
 from bot.dialogue.commands import HELP, SET_LANGUAGE, START
 from bot.dialogue.registry import Registry
 from bot.messages import UNSUBSCRIBED_EVENT
-from handlers import help, language, membership, platform, points, privacy
+from handlers import (
+    binding,
+    faq,
+    help,
+    language,
+    membership,
+    orders,
+    platform,
+    points,
+    preferences,
+    profile,
+    redeem,
+    smalltalk,
+)
+from handlers.followup import Followup
 from handlers.handoff import register_cases
 from nlu import intents
 
@@ -13,8 +27,6 @@ from nlu import intents
 def register_all(registry: Registry) -> Registry:
     registry.add(START, help.show_help)
     registry.add(HELP, help.show_help)
-    registry.add(intents.GREET, help.show_help)
-    registry.add(intents.OUT_OF_SCOPE, help.explain_not_understood)
     registry.add(SET_LANGUAGE, language.set_language)
     registry.add(UNSUBSCRIBED_EVENT, platform.stop_messages)
     registry.add(intents.MEMBER_TIER, membership.show_tier, needs_member=True)
@@ -23,8 +35,10 @@ def register_all(registry: Registry) -> Registry:
     registry.add(intents.POINTS_BALANCE, points.show_balance, needs_member=True)
     registry.add(intents.POINTS_HISTORY, points.show_history, needs_member=True)
     registry.add(intents.POINTS_EXPIRY, points.show_expiry, needs_member=True)
+    # Member self-service: modules with forms or follow-ups register themselves.
+    followup = Followup(registry)
+    for module in (binding, redeem, profile, preferences, smalltalk, faq):
+        module.register(registry, followup)
+    registry.add(intents.ORDER_STATUS, orders.show_order_status)
     register_cases(registry)
-    registry.add(intents.PRIVACY_REQUEST, privacy.explain_privacy)
-    registry.add(privacy.CONFIRM, privacy.confirm_privacy_request, needs_member=True)
-    registry.add(privacy.CANCEL, privacy.cancel_privacy_request)
     return registry

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.dialogue.dispatch import binding_prompt
 from bot.dialogue.turn import Turn
 from bot.loyalty.service import member_standing
+from bot.messages import Button
 from bot.settings import localized
 from handlers.format import money
 
@@ -38,7 +39,8 @@ async def show_tier(turn: Turn) -> None:
         turn.t("tier.current", tier=tier_name(turn, standing.tier)),
         turn.t("tier.since_window", spend=money(standing.activity.spend),
                visits=standing.activity.visits),
-    )))
+    )), buttons=(Button(turn.t("buttons.benefits"), "/benefits"),
+                 Button(turn.t("buttons.upgrade"), "/upgrade")))
 
 
 async def show_benefits(turn: Turn) -> None:

@@ -6,10 +6,14 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from bot.dialogue.turn import Turn
+from bot.loyalty.points import REDEEM
 from bot.loyalty.service import member_standing, member_zone
 from bot.messages import Button
+from bot.settings import localized
 from bot.storage.ledger import list_transactions
+from bot.storage.models import PointTransaction
 from handlers.format import points
+from nlu import intents
 
 HISTORY_PAGE = 5
 
@@ -31,7 +35,20 @@ async def show_balance(turn: Turn) -> None:
         lines.append(turn.t("points.expiring", points=points(amount), date=_date(turn, first)))
     else:
         lines.append(turn.t("points.none_expiring", days=soon_days))
-    turn.say("\n".join(lines))
+    turn.say("\n".join(lines), buttons=(
+        Button(turn.t("buttons.redeem"), f"/{intents.POINTS_REDEEM}"),
+        Button(turn.t("buttons.history"), "/history"),
+        Button(turn.t("buttons.expiry"), "/expiry"),
+    ))
+
+
+def _reason(turn: Turn, row: PointTransaction) -> str:
+    """The entry's reason; a reward's name in the customer's language for redemptions."""
+    if row.kind == REDEEM and row.reason:
+        for reward in turn.settings.rewards:
+            if row.reason in reward.names.values():
+                return localized(reward.names, turn.language)
+    return row.reason or turn.t(f"kinds.{row.kind}")
 
 
 async def show_history(turn: Turn) -> None:
@@ -50,7 +67,7 @@ async def show_history(turn: Turn) -> None:
             date=_date(turn, row.occurred_at.astimezone(zone).date()),
             sign="+" if row.points > 0 else "-",
             points=points(abs(row.points)),
-            reason=row.reason or turn.t(f"kinds.{row.kind}"),
+            reason=_reason(turn, row),
         ))
     more: tuple[Button, ...] = ()
     if len(rows) > HISTORY_PAGE:

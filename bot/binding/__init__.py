@@ -1,0 +1,1 @@
+"""Linking channel identities to members: one-time codes, their senders, bind/unbind records."""
