@@ -119,3 +119,21 @@ async def kefu(settings: Settings) -> AsyncIterator[Kefu]:
     app = await build_kefu(settings, clock=lambda: FIXED_NOW)
     yield app
     await app.aclose()
+
+
+@pytest.fixture(scope="session")
+def embedded_nlu() -> Any:
+    """The real embedded model, trained (or loaded) once per test session."""
+    from bot.nlu_setup import build_embedded
+
+    model = build_embedded(make_settings())
+    model.load_or_train()
+    return model
+
+
+@pytest.fixture
+async def kefu_nlu(settings: Settings, embedded_nlu: Any) -> AsyncIterator[Kefu]:
+    """Like ``kefu``, with free text understood by the real embedded model."""
+    app = await build_kefu(settings, nlu=embedded_nlu, clock=lambda: FIXED_NOW)
+    yield app
+    await app.aclose()

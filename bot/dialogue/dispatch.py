@@ -7,10 +7,13 @@ from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.messages import Button
 from nlu import intents
+from nlu.confidence import close_alternatives
 
 HELP_INTENT = "help"
 # Intents never offered in a "did you mean" question: too vague to be worth a choice.
 _NOT_OFFERED = {intents.OUT_OF_SCOPE, intents.AFFIRM, intents.DENY}
+# Below this confidence even the best guess is not offered as a choice.
+OFFER_FLOOR = 0.25
 
 
 def binding_prompt(turn: Turn) -> None:
@@ -35,17 +38,16 @@ async def dispatch(turn: Turn, registry: Registry) -> None:
 
 
 def _ambiguous(turn: Turn) -> list[str] | None:
-    """The two intents to offer when the NLU could not tell them apart."""
+    """The intents to offer when the NLU could not tell them apart (at most three)."""
     parse = turn.parse
     margin = turn.settings.nlu.ambiguity_margin
-    if parse is None or len(parse.intent_ranking) < 2 or margin <= 0:
+    if parse is None or margin <= 0 or not parse.intent_ranking:
         return None
-    first, second = parse.intent_ranking[0], parse.intent_ranking[1]
-    if first.name in _NOT_OFFERED or second.name in _NOT_OFFERED:
-        return None
-    if first.confidence - second.confidence >= margin:
-        return None
-    return [first.name, second.name]
+    best = parse.intent_ranking[0]
+    if best.name == intents.OUT_OF_SCOPE or best.confidence < OFFER_FLOOR:
+        return None  # plainly off-topic, or nothing likely enough to be worth offering
+    choices = [c for c in close_alternatives(parse, margin=margin) if c not in _NOT_OFFERED]
+    return choices[:3] if len(choices) >= 2 else None
 
 
 async def answer(turn: Turn, registry: Registry) -> None:

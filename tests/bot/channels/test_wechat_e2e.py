@@ -184,16 +184,6 @@ async def test_slow_answer_goes_through_the_customer_service_api(slow_rig: WeCha
     assert row.delivered_via == "api"
 
 
-@pytest.fixture(scope="module")
-def embedded_nlu() -> NluBackend:
-    from bot.nlu_setup import build_embedded
-    from tests.conftest import make_settings
-
-    model = build_embedded(make_settings())
-    model.load_or_train()
-    return model
-
-
 async def test_demo_follower_asks_in_free_text(settings: Settings,
                                                wechat_sim: tuple[WeChatSimulator, str],
                                                embedded_nlu: NluBackend) -> None:
