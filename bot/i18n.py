@@ -84,12 +84,25 @@ def _t2s() -> Any:
     return opencc.OpenCC("t2s")
 
 
-def detect_language(text: str) -> str | None:
-    """The language a message is written in, from its script; ``None`` when it can't tell."""
+@lru_cache(maxsize=1)
+def _s2t() -> Any:
+    return opencc.OpenCC("s2t")
+
+
+def detect_language(text: str, *, prefer: str | None = None) -> str | None:
+    """The language a message is written in, from its script; ``None`` when it can't tell.
+
+    Many short messages (好的, 不要, 谢谢 aside) look the same in both scripts: those keep
+    ``prefer`` when it is a Chinese variant, so a zh-Hant member saying 不要 stays in zh-Hant.
+    """
     han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
     if han:
         sample = "".join(han[:200])
-        return "zh-Hant" if to_simplified(sample) != sample else "zh-Hans"
+        if to_simplified(sample) != sample:
+            return "zh-Hant"
+        if prefer == "zh-Hant" and _s2t().convert(sample) == sample:
+            return "zh-Hant"
+        return "zh-Hans"
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
     return "en" if latin >= 2 else None
 

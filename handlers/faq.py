@@ -30,7 +30,7 @@ from nlu import intents
 CITY_FORM = "store_city"
 MAX_STORES = 5
 # Below this BM25 score a free question is not taken to match an entry.
-MIN_SCORE = 2.0
+MIN_SCORE = 1.5
 # "杭州店", "store in Hangzhou": a place was named, so "which city?" would be the wrong reply.
 _NAMED_PLACE = re.compile(r"([\u4e00-\u9fff]{2,})(?:店|门店|分店|商场)|\b(?:in|at|near)\s+[A-Z]\w+")
 _GENERIC = ("你们", "门店", "这家", "那家", "附近", "最近", "哪家", "哪个", "实体", "线下", "贵")

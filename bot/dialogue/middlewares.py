@@ -137,7 +137,8 @@ async def resolve_member(turn: Turn, call_next: Next) -> None:
 async def choose_language(turn: Turn, call_next: Next) -> None:
     """The chosen language, unless this message is plainly written in another one."""
     preferred = turn.identity.language or (turn.member.language if turn.member else None)
-    detected = None if turn.text.startswith("/") else detect_language(turn.text)
+    detected = None if turn.text.startswith("/") else detect_language(turn.text,
+                                                                      prefer=preferred)
     turn.language = detected or preferred or turn.settings.app.default_language
     if turn.identity.language is None and detected:
         turn.identity.language = detected

@@ -23,6 +23,7 @@ _STOP_WORDS = """
 请问 一下 这个 那个 哪里 多少 几 就 都 也 还 给 被 把 对 到 为 个 些 好 嗯 哦 请 问
 a an the is are am do does did i you we my your our me to of for in on at and or can
 could how what when where which who why will would should please with it be this that
+tell about get know want need there here any some just
 """
 _STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[\w']+")
@@ -47,7 +48,9 @@ class Entry:
     keywords: tuple[str, ...] = ()
 
     def text(self) -> str:
-        return " ".join([*self.title.values(), *self.keywords, *self.answer.values()])
+        # Titles and keywords only: answers mention too much in passing ("just tell me")
+        # to say what an entry is about.
+        return " ".join([*self.title.values(), *self.keywords])
 
 
 @dataclass(frozen=True, slots=True)
