@@ -15,6 +15,7 @@ from handlers import (
     platform,
     points,
     preferences,
+    privacy,
     profile,
     redeem,
     smalltalk,
@@ -40,5 +41,8 @@ def register_all(registry: Registry) -> Registry:
     for module in (binding, redeem, profile, preferences, smalltalk, faq):
         module.register(registry, followup)
     registry.add(intents.ORDER_STATUS, orders.show_order_status)
+    registry.add(intents.PRIVACY_REQUEST, privacy.explain_privacy)
+    registry.add(privacy.CONFIRM, privacy.confirm_privacy_request, needs_member=True)
+    registry.add(privacy.CANCEL, privacy.cancel_privacy_request)
     register_cases(registry)
     return registry

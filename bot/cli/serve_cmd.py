@@ -14,6 +14,7 @@ from bot.cli.demo_cmd import seed
 from bot.cli.nlu_loading import load_nlu
 from bot.server.app import create_app
 from bot.settings import Settings
+from scheduler.runner import start_scheduler
 
 
 def serve(
@@ -43,4 +44,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         # No access log: WeChat puts the follower's openid in the webhook's query string.
         config = uvicorn.Config(app, host=host, port=port, log_level="info",
                                 proxy_headers=True, server_header=False, access_log=False)
-        await uvicorn.Server(config).serve()
+        scheduler = start_scheduler(kefu)
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            scheduler.shutdown(wait=False)

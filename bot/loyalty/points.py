@@ -50,6 +50,8 @@ class PointsSummary:
     expired: int
     # Debits that found no lot to consume (e.g. a manual correction): they lower the balance.
     deficit: int
+    # Lots past their day with points left that no expire entry has written off yet.
+    lapsed: tuple[Lot, ...] = ()
 
     def expiring_by(self, last_day: date) -> list[Lot]:
         return [lot for lot in self.lots if lot.remaining > 0 and lot.expires_on <= last_day]
@@ -107,4 +109,5 @@ def summarise(entries: Iterable[LedgerEntry], *, today: date) -> PointsSummary:
         lots=tuple(lot for lot in lots if lot.expires_on >= today and lot.remaining > 0),
         expired=expired_written + lapsed_unwritten,
         deficit=deficit,
+        lapsed=tuple(lot for lot in lots if lot.expires_on < today and lot.remaining > 0),
     )

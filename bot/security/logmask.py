@@ -8,9 +8,10 @@ import traceback
 from typing import Any
 
 _SEP = r"[\s-]?"
-# Digit look-arounds keep order ids, timestamps and amounts from being cut into "phones".
+# Look-arounds keep order ids, timestamps, amounts and hex addresses from being cut into
+# "phones"; Chinese text around a number does not stop it (绑定13800000001).
 _PHONE = re.compile(
-    r"(?<![\d])(?:"
+    r"(?<![0-9A-Za-z])(?:"
     # Mainland mobile: 1[3-9]x xxxx xxxx, optionally +86 / 0086 / 86.
     rf"(?:(?:\+|00)?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}"
     # Taiwan mobile: 09xx xxx xxx, or +886 9xx xxx xxx.
@@ -20,7 +21,7 @@ _PHONE = re.compile(
     rf"|(?:\+|00)?852{_SEP}[2-9]\d{{3}}{_SEP}\d{{4}}|[4-9]\d{{3}}{_SEP}\d{{4}}"
     # Mainland landline with its area code: 021-52980001.
     r"|0\d{2,3}-\d{7,8}"
-    r")(?![\d])")
+    r")(?![0-9A-Za-z])")
 _COUNTRY = re.compile(r"^(?:00|\+)?(?:86|852|886)")
 
 
@@ -66,6 +67,10 @@ class PiiMaskingFilter(logging.Filter):
         return True
 
 
+# Libraries whose DEBUG/INFO records carry what must stay out of logs: aiosqlite prints SQL
+# parameters (message texts, names), httpx prints request URLs (the Telegram bot token).
+QUIETED = {"aiosqlite": logging.INFO, "httpx": logging.WARNING, "httpcore": logging.INFO}
+
 _installed = False
 
 
@@ -82,6 +87,9 @@ def install_log_masking() -> None:
         mask_record(record)
         return record
 
+    for name, level in QUIETED.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
     factory.previous = previous  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
     _installed = True

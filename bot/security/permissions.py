@@ -25,8 +25,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Mount
 
 
 class Role(StrEnum):
@@ -158,19 +157,53 @@ def _guards(dependant: Dependant) -> Iterator[Action]:
         yield from _guards(dependency)
 
 
-def route_rule(route: BaseRoute) -> Action | str | None:
-    """``"public"``, the action guarding the route, or ``None`` when it has no rule."""
-    path = route.path if isinstance(route, Route | Mount | APIRoute) else None
-    if isinstance(route, APIRoute):
-        actions = list(_guards(route.dependant))
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    """One route as served (router prefixes applied) and the rule that covers it."""
+
+    path: str
+    methods: frozenset[str]
+    rule: Action | str | None
+    mount: bool
+
+
+def _contexts(app: FastAPI) -> Iterator[Any]:
+    # FastAPI 0.16x keeps included routers lazily (their routes carry no prefix until
+    # resolved); iter_route_contexts gives each route as served. Older FastAPI: plain routes.
+    try:
+        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # pragma: no cover - older FastAPI
+        yield from app.routes
+        return
+    yield from iter_route_contexts(app.routes)
+
+
+def route_rule(route: Any) -> Action | str | None:
+    """``"public"``, the action guarding the route, or ``None`` when it has no rule.
+    ``route``: a route of ``app.routes`` or a FastAPI route context."""
+    dependant = getattr(route, "dependant", None)
+    if isinstance(dependant, Dependant):
+        actions = list(_guards(dependant))
         if actions:
             return actions[0]
+    path = getattr(route, "path", None)
     if path is not None and path in PUBLIC_PATHS:
         return "public"
     return None
 
 
+def app_routes(app: FastAPI) -> list[RouteInfo]:
+    """Every route of ``app`` with its rule: what the authorization matrix test walks."""
+    found = []
+    for route in _contexts(app):
+        original = getattr(route, "original_route", route)
+        found.append(RouteInfo(path=str(getattr(route, "path", repr(route))),
+                               methods=frozenset(getattr(route, "methods", None) or ()),
+                               rule=route_rule(route),
+                               mount=isinstance(original, Mount)))
+    return found
+
+
 def undeclared_routes(app: FastAPI) -> list[str]:
     """Routes that are neither guarded nor declared public: each is a security bug."""
-    return [getattr(route, "path", repr(route)) for route in app.routes
-            if route_rule(route) is None]
+    return [info.path for info in app_routes(app) if info.rule is None]

@@ -7,9 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
-from bot.security.permissions import Action, route_rule
+from bot.security.permissions import Action, app_routes
 
 _ERROR = {
     "type": "object",
@@ -32,9 +31,8 @@ def document_errors(app: FastAPI) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR
-        guarded = {(route.path, method.lower()) for route in app.routes
-                   if isinstance(route, APIRoute) and isinstance(route_rule(route), Action)
-                   for method in route.methods or ()}
+        guarded = {(route.path, method.lower()) for route in app_routes(app)
+                   if isinstance(route.rule, Action) for method in route.methods}
         for path_name, path in schema.get("paths", {}).items():
             for method, operation in path.items():
                 responses = operation.setdefault("responses", {})

@@ -26,7 +26,8 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> A
         raise ConfigError(f"Database URL {url!r} is not a valid SQLAlchemy URL") from exc
     backend = parsed.get_backend_name()
     connect_args: dict[str, Any] = {}
-    kwargs: dict[str, Any] = {"echo": echo}
+    # hide_parameters: SQL errors and echo logs never carry values (message texts, names).
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if backend == "sqlite":
         if parsed.drivername != "sqlite+aiosqlite":
             raise ConfigError("SQLite URLs must use the async driver: sqlite+aiosqlite:///path.db")

@@ -1,0 +1,50 @@
+"""Every timed job of Kefu, registered in one place under a fixed id.
+
+Jobs are plain async functions taking their dependencies and a clock, so tests call them
+directly with a fixed time. Each is idempotent: several `kefu serve` processes may each run
+the scheduler without doing the work twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.app import Kefu
+from scheduler.points_expiry import write_off_lapsed_points
+from scheduler.retention import purge_expired
+
+POINTS_EXPIRY = "points-expiry"
+RETENTION_PURGE = "retention-purge"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    run: Callable[[], Awaitable[Any]]
+    trigger: Any
+
+
+def jobs(kefu: Kefu, clock: Clock = utc_now) -> list[Job]:
+    """The jobs and when they run (in the default time zone of the settings)."""
+    zone = kefu.settings.app.default_timezone
+    found: list[Job] = [
+        Job(POINTS_EXPIRY,
+            lambda: write_off_lapsed_points(sessions=kefu.sessions, settings=kefu.settings,
+                                            clock=clock),
+            CronTrigger(hour=0, minute=15, timezone=zone)),
+        Job(RETENTION_PURGE,
+            lambda: purge_expired(kefu.sessions, settings=kefu.settings, clock=clock),
+            CronTrigger(hour=3, minute=30, timezone=zone)),
+    ]
+    return found
