@@ -11,8 +11,8 @@ import pytest
 from bot.app import Kefu
 from bot.security.http import CONTENT_SECURITY_POLICY
 from bot.security.ratelimit import LoginLimiter, MemoryRateLimiter, RedisRateLimiter
-from bot.settings import RateLimit, SecuritySettings, Settings
 from bot.server.app import create_app
+from bot.settings import RateLimit, SecuritySettings, Settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

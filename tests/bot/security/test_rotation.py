@@ -129,7 +129,7 @@ async def test_tampered_ciphertext_is_refused_not_returned(kefu: Kefu) -> None:
     async with transaction(kefu.sessions) as session:
         found = await kefu.directory.find(session, "M100001")
         assert found is not None
-        with pytest.raises(DecryptionError, match="integrity|format"):
+        with pytest.raises(DecryptionError, match=r"integrity|format"):
             kefu.directory.name(found)
 
 
