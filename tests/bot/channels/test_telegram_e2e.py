@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.simulators import callback_update, text_update
+from bot.simulators import callback_update, contact_update, text_update
 from bot.storage.members import find_identity
 from bot.storage.models import Message, OutboxMessage
 from tests.bot.channels.conftest import TelegramRig, eventually, wait_for
@@ -114,3 +114,27 @@ async def test_button_press_is_answered_and_acknowledged(telegram_rig: TelegramR
     assert "88" in telegram_rig.sim.sent_to(507)[0].text
     await wait_for(lambda: any(a.get("callback_query_id") == update["callback_query"]["id"]
                                for a in telegram_rig.sim.callback_answers))
+
+
+async def test_sharing_the_own_contact_binds_and_answers(telegram_rig: TelegramRig) -> None:
+    await bound_member(telegram_rig.kefu, channel="web", sender="someone-else", points=3030,
+                       phone="+8613900000077", member_no="M100077")
+    await telegram_rig.push(text_update("/points", user_id=508))
+    # the bot asks for the contact with a reply keyboard button (request_contact)
+    await wait_for(lambda: any(m.reply_markup and "keyboard" in m.reply_markup
+                               for m in telegram_rig.sim.sent_to(508)))
+    await telegram_rig.push(contact_update("+86 139 0000 0077", user_id=508))
+    await wait_for(lambda: any("3,030" in m.text for m in telegram_rig.sim.sent_to(508)))
+    async with telegram_rig.kefu.sessions() as session:
+        identity = await find_identity(session, channel="telegram", external_id="508")
+    assert identity is not None and identity.member_id is not None
+
+
+async def test_someone_elses_contact_does_not_bind(telegram_rig: TelegramRig) -> None:
+    await bound_member(telegram_rig.kefu, channel="web", sender="owner", points=10,
+                       phone="+8613900000078", member_no="M100078")
+    await telegram_rig.push(contact_update("+8613900000078", user_id=509, contact_user_id=999))
+    await wait_for(lambda: bool(telegram_rig.sim.sent_to(509)))
+    async with telegram_rig.kefu.sessions() as session:
+        identity = await find_identity(session, channel="telegram", external_id="509")
+    assert identity is not None and identity.member_id is None
