@@ -49,7 +49,8 @@ class Translator:
 
     def __init__(self) -> None:
         simplified = _load("zh-Hans")
-        converter = opencc.OpenCC("s2t")
+        # Taiwan-standard characters (為, 啟): plain "s2t" gives forms (爲, 啓) readers find odd.
+        converter = opencc.OpenCC("s2tw")
         traditional = {key: converter.convert(text) for key, text in simplified.items()}
         traditional.update(_load("zh-Hant"))
         self._tables = {"zh-Hans": simplified, "zh-Hant": traditional, "en": _load("en")}
@@ -86,7 +87,7 @@ def _t2s() -> Any:
 
 @lru_cache(maxsize=1)
 def _s2t() -> Any:
-    return opencc.OpenCC("s2t")
+    return opencc.OpenCC("s2tw")
 
 
 def detect_language(text: str, *, prefer: str | None = None) -> str | None:

@@ -22,7 +22,7 @@ _HONG_KONG = frozenset({"Asia/Hong_Kong", "Asia/Macau"})
 
 @lru_cache(maxsize=1)
 def _s2t() -> opencc.OpenCC:
-    return opencc.OpenCC("s2t")
+    return opencc.OpenCC("s2tw")
 
 
 def to_traditional(text: str) -> str:
