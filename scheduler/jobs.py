@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Kefu
 from scheduler.points_expiry import write_off_lapsed_points
 from scheduler.retention import purge_expired
+from scheduler.sla import check_deadlines
 
 POINTS_EXPIRY = "points-expiry"
 RETENTION_PURGE = "retention-purge"
+SLA_CHECK = "sla-check"
 
 Clock = Callable[[], datetime]
 
@@ -46,5 +49,8 @@ def jobs(kefu: Kefu, clock: Clock = utc_now) -> list[Job]:
         Job(RETENTION_PURGE,
             lambda: purge_expired(kefu.sessions, settings=kefu.settings, clock=clock),
             CronTrigger(hour=3, minute=30, timezone=zone)),
+        Job(SLA_CHECK,
+            lambda: check_deadlines(kefu.sessions, settings=kefu.settings, clock=clock),
+            IntervalTrigger(minutes=1)),
     ]
     return found

@@ -33,6 +33,8 @@ from bot.storage.models_cases import Agent, Case
 # Channels whose platform limits when a business may write (see bot/outbox/windows.py).
 WINDOWED_CHANNELS = frozenset({"wechat"})
 BOT, QUEUED, WITH_AGENT = "bot", "queued", "agent"
+# How a case ended; reports group by these.
+RESOLUTION_CODES = ("resolved", "refund", "replacement", "explained", "no_action", "duplicate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +263,9 @@ class Desk:
                     now: datetime, ask_csat: bool = True) -> None:
         """Closes the case; the bot takes the conversation back and asks for a rating."""
         _not_closed(case)
+        if code not in RESOLUTION_CODES:
+            raise CaseError(f"resolution code {code!r} is unknown; use one of "
+                            f"{', '.join(RESOLUTION_CODES)}")
         case.status = store.CLOSED
         case.closed_at = now
         case.resolution_code = code

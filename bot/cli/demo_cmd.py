@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli.common import open_kefu, run_async, settings_or_exit
+from bot.console.demo import login_lines, seed_console
 from bot.demo.seed import SeedReport, seed_demo
 from bot.dialogue.pipeline import utc_clock
 from bot.settings import Settings
@@ -15,8 +16,10 @@ app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
 async def seed(settings: Settings) -> SeedReport:
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
-        return await seed_demo(session, directory=kefu.directory, settings=settings,
-                               now=utc_clock())
+        report = await seed_demo(session, directory=kefu.directory, settings=settings,
+                                 now=utc_clock())
+        await seed_console(session, now=utc_clock())
+        return report
 
 
 @app.command("seed")
@@ -27,3 +30,4 @@ def seed_command() -> None:
     typer.echo(f"Demo data ready: {report.members_created} member(s) created, "
                f"{report.members_total} in all.")
     typer.echo("Bound senders: " + ", ".join(report.bound_senders))
+    typer.echo("Agent console logins (demo only):\n" + "\n".join(login_lines()))

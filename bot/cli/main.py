@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli import (
+    agents_cmd,
     audit_cmd,
     chat_cmd,
     db_cmd,
@@ -27,6 +28,7 @@ app.command("chat")(chat_cmd.chat)
 app.add_typer(demo_cmd.app, name="demo")
 app.add_typer(members_cmd.app, name="members")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(agents_cmd.app, name="agents")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(privacy_cmd.app, name="privacy")

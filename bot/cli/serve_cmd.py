@@ -12,6 +12,7 @@ import uvicorn
 from bot.cli.common import open_kefu, run_async, settings_or_exit, setup_logging
 from bot.cli.demo_cmd import seed
 from bot.cli.nlu_loading import load_nlu
+from bot.console.demo import login_lines
 from bot.server.app import create_app
 from bot.settings import Settings
 from scheduler.runner import start_scheduler
@@ -34,6 +35,9 @@ def serve(
                    "demo-silver, demo-gold and demo-diamond.")
     typer.echo(f"Web chat:      http://{bind_host}:{bind_port}/")
     typer.echo(f"Health:        http://{bind_host}:{bind_port}/healthz")
+    typer.echo(f"Agent console: http://{bind_host}:{bind_port}/console")
+    if demo:
+        typer.echo("Demo console logins:\n" + "\n".join(login_lines()))
     run_async(lambda: _serve(settings, bind_host, bind_port))
 
 

@@ -38,6 +38,9 @@ class Role(StrEnum):
 
 class Action(StrEnum):
     HANDLE_CONVERSATIONS = "handle_conversations"
+    # Every case, not only one's own: assign them, see each agent's load and every breach.
+    SUPERVISE_CASES = "supervise_cases"
+    MANAGE_CANNED_REPLIES = "manage_canned_replies"
     VIEW_MEMBER = "view_member"  # masked personal data
     VIEW_PII_UNMASKED = "view_pii_unmasked"
     ADJUST_POINTS = "adjust_points"
@@ -53,9 +56,11 @@ class Action(StrEnum):
 
 
 _AGENT = frozenset({Action.HANDLE_CONVERSATIONS, Action.VIEW_MEMBER})
-_SUPERVISOR = _AGENT | {Action.VIEW_PII_UNMASKED, Action.ADJUST_POINTS, Action.VIEW_AUDIT,
+_SUPERVISOR = _AGENT | {Action.SUPERVISE_CASES, Action.VIEW_PII_UNMASKED,
+                        Action.ADJUST_POINTS, Action.VIEW_AUDIT,
                         Action.VIEW_PRIVACY_REQUESTS, Action.EXPORT_MEMBER}
-_ADMIN = _SUPERVISOR | {Action.ERASE_MEMBER, Action.EXPORT_AUDIT, Action.MANAGE_AGENTS,
+_ADMIN = _SUPERVISOR | {Action.MANAGE_CANNED_REPLIES, Action.ERASE_MEMBER,
+                        Action.EXPORT_AUDIT, Action.MANAGE_AGENTS,
                         Action.RELOAD_CONFIG, Action.PURGE_DATA}
 
 GRANTS: dict[Role, frozenset[Action]] = {

@@ -14,11 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.app import Kefu
 from bot.channels.base import Sender
+from bot.console.install import install_console
 from bot.delivery import build_delivery
 from bot.security.http import install_security
 from bot.server.limits import BodySizeLimit
 from bot.server.openapi import document_errors
-from bot.server.routes import core, privacy, web
+from bot.server.routes import core, privacy, web, web_stream
 from bot.server.routes import telegram as telegram_routes
 from bot.server.routes import wechat as wechat_routes
 from bot.server.routes.web import STATIC_DIR
@@ -61,7 +62,9 @@ def create_app(
     app.include_router(web.router)
     app.include_router(telegram_routes.router)
     app.include_router(wechat_routes.router)
+    app.include_router(web_stream.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_console(app, kefu)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,4 +8,5 @@ from bot.storage.models import Base
 
 metadata = Base.metadata
 
-__all__ = ["Base", "metadata", "models", "models_cases", "models_selfservice", "security_models"]
+__all__ = ["Base", "metadata", "models", "models_cases", "models_selfservice",
+           "security_models"]

@@ -55,6 +55,18 @@
     }
   }
 
+  // Messages that answer no request of ours (an agent's reply, the satisfaction question)
+  // arrive on a Server-Sent Events stream of this sender's outbox.
+  let stream = null;
+  function listen() {
+    if (stream) stream.close();
+    stream = new EventSource("/webchat/stream?sender=" + encodeURIComponent(sender()));
+    stream.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      add(message.purpose === "agent" ? "agent" : "bot", message.text, message.buttons);
+    });
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
@@ -62,6 +74,9 @@
     input.value = "";
     send(text);
   });
-  senderSelect.addEventListener("change", () => { log.replaceChildren(); send("/start", "/start"); });
+  senderSelect.addEventListener("change", () => {
+    log.replaceChildren(); listen(); send("/start", "/start");
+  });
+  listen();
   send("/start", "/start");
 })();
