@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date
 from functools import lru_cache
@@ -104,7 +105,8 @@ def detect_language(text: str, *, prefer: str | None = None) -> str | None:
         if prefer == "zh-Hant" and _s2t().convert(sample) == sample:
             return "zh-Hant"
         return "zh-Hans"
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    # Identifiers (SO2026112300001, C-20261123-0001) are no language: only words count.
+    latin = sum(len(word) for word in re.findall(r"[A-Za-z0-9]+", text) if word.isalpha())
     return "en" if latin >= 2 else None
 
 
