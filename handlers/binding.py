@@ -85,6 +85,8 @@ async def _begin(turn: Turn, followup: Followup, *, pending: dict[str, Any] | No
     values: dict[str, Any] = {"pending": pending}
     if turn.inbound.verified_phone:
         values["phone"] = turn.inbound.verified_phone
+    elif pending is None and turn.argument and (typed := normalize_phone(turn.argument)):
+        values["phone"] = typed  # /bind_account 13800000001
     await start_form(turn, followup.form(PHONE_FORM), values=values)
 
 
