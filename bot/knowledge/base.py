@@ -27,6 +27,7 @@ tell about get know want need there here any some just
 """
 _STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[\w']+")
+IDF_FLOOR = 0.25
 
 
 def tokens(text: str) -> list[str]:
@@ -82,6 +83,11 @@ class KnowledgeBase:
         self.entries = entries
         corpus = [tokens(e.text()) or ["-"] for e in entries]
         self._index = BM25Okapi(corpus) if entries else None
+        if self._index is not None:
+            # Okapi's idf turns negative for terms in over half the entries (and all of a
+            # one-entry base): keep such terms worth a little instead of nothing.
+            for term, weight in self._index.idf.items():
+                self._index.idf[term] = max(weight, IDF_FLOOR)
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "knowledge file") -> KnowledgeBase:

@@ -31,10 +31,10 @@ from tests.conftest import FIXED_NOW, make_settings
 from tests.factories import create_member, earn, purchase
 
 HERE = Path(__file__).parent
-CASES = [(path, index, conversation["name"])
-         for path in sorted(HERE.glob("*.yml"))
-         for index, conversation in enumerate(yaml.safe_load(path.read_text("utf-8"))
-                                              ["conversations"])]
+TRANSCRIPTS = {path: yaml.safe_load(path.read_text("utf-8"))["conversations"]
+               for path in sorted(HERE.glob("*.yml"))}
+CASES = [(path, index, conversation["name"]) for path, conversations in TRANSCRIPTS.items()
+         for index, conversation in enumerate(conversations)]
 _CODE = re.compile(r"code (\d{6})")
 
 
@@ -89,7 +89,7 @@ async def _given(kefu: Kefu, conversation: dict[str, Any]) -> None:
                          ids=[f"{p.stem}:{n}" for p, _, n in CASES])
 async def test_transcript(kefu: Kefu, nlu: NluBackend, caplog: pytest.LogCaptureFixture,
                           path: Path, index: int, name: str) -> None:
-    conversation = yaml.safe_load(path.read_text("utf-8"))["conversations"][index]
+    conversation = TRANSCRIPTS[path][index]
     await _given(kefu, conversation)
     dialogue = Dialogue(services=replace(kefu.services, nlu=nlu), sessions=kefu.sessions,
                         registry=register_all(Registry()), clock=Clock())

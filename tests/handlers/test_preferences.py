@@ -1,0 +1,47 @@
+from bot.app import Kefu
+from bot.storage.members import find_identity
+from bot.storage.models import Member
+from handlers.preferences import GREETINGS, PROMOTIONS, may_send, topics_in
+from tests.factories import bound_member
+from tests.handlers.conftest import Chat
+
+
+def test_topics_are_read_from_the_message() -> None:
+    assert topics_in("不要再发促销广告了") == [PROMOTIONS]
+    assert topics_in("stop birthday greetings") == [GREETINGS]
+    assert topics_in("退订") == []
+
+
+async def _allowed(kefu: Kefu, channel: str = "web") -> dict[str, bool]:
+    async with kefu.sessions() as session:
+        identity = await find_identity(session, channel=channel, external_id="alice")
+        assert identity is not None and identity.member_id is not None
+        member = await session.get(Member, identity.member_id)
+        return {t: await may_send(session, identity=identity, member=member, topic=t)
+                for t in (GREETINGS, PROMOTIONS)}
+
+
+async def test_unsubscribe_is_effective_at_once_per_channel(kefu: Kefu, chat: Chat) -> None:
+    member = await bound_member(kefu)
+    await bound_member_on_console(kefu, member)
+    assert await _allowed(kefu) == {GREETINGS: True, PROMOTIONS: False}  # default consent
+    await chat.say("/subscribe promotions")
+    assert await _allowed(kefu) == {GREETINGS: True, PROMOTIONS: True}
+    assert "立即生效" in await chat.say("/unsubscribe")
+    assert await _allowed(kefu) == {GREETINGS: False, PROMOTIONS: False}
+    assert await _allowed(kefu, "console") == {GREETINGS: True, PROMOTIONS: True}
+    assert "所有渠道" in await chat.say("/unsubscribe all")
+    assert await _allowed(kefu, "console") == {GREETINGS: False, PROMOTIONS: False}
+
+
+async def bound_member_on_console(kefu: Kefu, member: Member) -> None:
+    from bot.storage import members as store
+    from bot.storage.db import transaction
+    from tests.conftest import FIXED_NOW
+
+    async with transaction(kefu.sessions) as session:
+        identity = await store.ensure_identity(session, channel="console", external_id="alice",
+                                               now=FIXED_NOW)
+        fresh = await session.get(Member, member.id)
+        assert fresh is not None
+        await store.bind_identity(session, identity=identity, member=fresh, now=FIXED_NOW)
