@@ -1,5 +1,6 @@
 """The OpenAPI schema tells the truth about errors: Kefu answers 400 (not FastAPI's 422) for
-invalid requests, and any route may answer 413, 429 or 503."""
+invalid requests, any route may answer 404, 413, 429 or 503, and guarded routes and platform
+webhooks 401 or 403."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ _ERROR = {
 }
 _ANSWERS = {
     "400": "Invalid request (the detail lists each problem)",
+    "404": "Not found, or the channel is not configured",
     "413": "Request body too large",
     "429": "Too many requests (see the Retry-After header)",
     "503": "Temporarily unavailable",
@@ -38,7 +40,10 @@ def document_errors(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
                 answers = dict(_ANSWERS)
-                if (path_name, method) in guarded:
+                # Guarded routes check the role; platform webhooks check the platform's
+                # signature or secret token.
+                platform = path_name.startswith("/webhooks/") and "/rest/" not in path_name
+                if (path_name, method) in guarded or platform:
                     answers.update(_GUARDED)
                 for code, description in answers.items():
                     responses.setdefault(code, {"description": description, "content": {

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
 
 from bot import audit
 from bot.privacy import requests
@@ -15,6 +16,10 @@ from bot.server.routes.core import KefuDep
 from bot.storage.db import transaction
 
 router = APIRouter(prefix="/api", tags=["privacy"])
+
+
+class _NotFound(BaseModel):
+    error: str
 
 
 @router.get("/audit")
@@ -38,7 +43,8 @@ async def search_audit(
         return [audit.as_dict(entry) for entry in found]
 
 
-@router.get("/members/{member}/export")
+@router.get("/members/{member}/export",
+            responses={404: {"description": "No member matches", "model": _NotFound}})
 async def export_member_data(
     member: str,
     kefu: KefuDep,
