@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from typing import Any
 
 from bot.dialogue.commands import parse_command
-from bot.dialogue.forms import Form, Slot, active_form, start_form
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.i18n import to_simplified
@@ -27,7 +24,8 @@ from handlers.followup import Followup
 from handlers.help import explain_not_understood
 from nlu import intents
 
-CITY_FORM = "store_city"
+LAST_STORE_QUESTION = "stores_asked"
+SHORT_TEXT = 12
 MAX_STORES = 5
 # Below this BM25 score a free question is not taken to match an entry.
 MIN_SCORE = 1.5
@@ -85,7 +83,7 @@ def _city_list(turn: Turn) -> str:
                                         for c in cities(turn.settings))
 
 
-async def show_stores(turn: Turn, *, followup: Followup) -> None:
+async def show_stores(turn: Turn) -> None:
     """store_hours / store_location: the store or city asked about, else which city."""
     intent = turn.intent or intents.STORE_HOURS
     store = turn.parse.first_entity("store") if turn.parse is not None else None
@@ -96,22 +94,37 @@ async def show_stores(turn: Turn, *, followup: Followup) -> None:
         found = find_stores(turn.settings, city=parse_city(turn, turn.argument)) \
             if turn.argument else mentioned_stores(turn.settings, turn.text)
     if found:
+        state = turn.state()
+        asked = state.pop(LAST_STORE_QUESTION, None)
+        if asked and _bare_place(turn):  # "广州" answering "which city?" keeps the question
+            intent = str(asked)
+            turn.set_state(state)
         _answer_stores(turn, found, intent)
         return
     key = "stores.unknown" if _names_a_place(turn.text) or turn.argument else "stores.which_city"
-    turn.say(turn.t(key, cities=_city_list(turn)))
-    await start_form(turn, followup.form(CITY_FORM), values={"intent": intent})
+    # Buttons rather than a form: a city question must not hang over what is asked next.
+    turn.say(turn.t(key, cities=_city_list(turn)), buttons=city_buttons(turn, intent))
+    state = turn.state()
+    state[LAST_STORE_QUESTION] = intent
+    turn.set_state(state)
 
 
-async def answer_city(turn: Turn, values: dict[str, Any]) -> None:
-    intent = str(values.get("intent") or intents.STORE_HOURS)
-    _answer_stores(turn, find_stores(turn.settings, city=str(values["city"])), intent)
+def _bare_place(turn: Turn) -> bool:
+    text = to_simplified(turn.text).strip().lower()
+    return any(text in city_names(turn.settings, city) for city in cities(turn.settings)) \
+        or (bool(mentioned_stores(turn.settings, text)) and len(text) <= SHORT_TEXT)
 
 
-def _city_buttons_for_form(turn: Turn) -> tuple[Button, ...]:
-    form = active_form(turn) or {}
-    intent = str((form.get("values") or {}).get("intent") or intents.STORE_HOURS)
-    return city_buttons(turn, intent)
+def _named_stores(turn: Turn) -> list[Store]:
+    """Stores a short message names on its own ("广州", "Sanlitun"), as the answer to which
+    city; longer messages that mention a city are about something else."""
+    if len(turn.text) > SHORT_TEXT:
+        return []
+    store = turn.parse.first_entity("store") if turn.parse is not None else None
+    city = turn.parse.first_entity("city") if turn.parse is not None else None
+    return (find_stores(turn.settings, store=str(store) if store else None,
+                        city=str(city) if city else None)
+            or mentioned_stores(turn.settings, turn.text))
 
 
 def _pick(texts: dict[str, str], language: str) -> str:
@@ -149,7 +162,13 @@ async def answer_question(turn: Turn) -> None:
 
 
 async def answer_or_admit(turn: Turn) -> None:
-    """out_of_scope: a knowledge-base entry when one matches well, else an honest fallback."""
+    """out_of_scope: a store named on its own, a knowledge-base entry that matches well,
+    else an honest fallback."""
+    stores = _named_stores(turn)
+    if stores:
+        _answer_stores(turn, stores, str(turn.state().get(LAST_STORE_QUESTION)
+                                         or intents.STORE_LOCATION))
+        return
     hits = knowledge(turn).search(turn.text) if turn.text else []
     if hits and hits[0].score >= MIN_SCORE:
         _show(turn, hits[0])
@@ -158,14 +177,8 @@ async def answer_or_admit(turn: Turn) -> None:
 
 
 def register(registry: Registry, followup: Followup) -> None:
-    registry.forms.add(Form(CITY_FORM, (
-        Slot("city", "stores.ask_city", parse_city, invalid="stores.bad_city",
-             buttons=_city_buttons_for_form, entity="city"),
-    ), on_complete=answer_city))
-    handler = functools.partial(show_stores, followup=followup)
-    wrapped = functools.update_wrapper(handler, show_stores)
-    registry.add(intents.STORE_HOURS, wrapped)
-    registry.add(intents.STORE_LOCATION, wrapped)
+    registry.add(intents.STORE_HOURS, show_stores)
+    registry.add(intents.STORE_LOCATION, show_stores)
     registry.add(intents.RETURN_POLICY, answer_question)
     registry.add(intents.OUT_OF_SCOPE, answer_or_admit)
 
