@@ -6,6 +6,7 @@ from sqlalchemy import update
 
 from bot.dialogue.turn import Turn
 from bot.outbox.store import FAILED, PENDING
+from bot.privacy.unsubscribe import erase_on_unsubscribe
 from bot.storage.models import OutboxMessage
 
 
@@ -16,3 +17,6 @@ async def stop_messages(turn: Turn) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.identity_id == turn.identity.id, OutboxMessage.status == PENDING)
         .values(status=FAILED, last_error="recipient unsubscribed"))
+    # WeChat's rules expect an unfollower's data to be deleted; the operator decides
+    # (privacy.erase_on_wechat_unsubscribe).
+    await erase_on_unsubscribe(turn.session, turn.identity, turn.settings, now=turn.now)

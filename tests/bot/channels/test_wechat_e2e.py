@@ -200,3 +200,20 @@ async def test_demo_follower_asks_in_free_text(settings: Settings,
         result = await rig.pusher().text(gold, "我的积分还有多少？")
         assert result.reply is not None
         assert f"{standing.points.balance:,}" in result.reply["Content"]
+
+
+async def test_unfollow_erases_when_the_operator_says_so(
+        settings: Settings, wechat_sim: tuple[WeChatSimulator, str], openid: str) -> None:
+    from bot.settings import PrivacySettings
+
+    erasing = settings.model_copy(update={"privacy": PrivacySettings(
+        **{**settings.privacy.model_dump(), "erase_on_wechat_unsubscribe": True})})
+    async for rig in wechat_rig_for(erasing, wechat_sim):
+        await bound_member(rig.kefu, channel="wechat", sender=openid, points=5)
+        await rig.pusher().text(openid, "/points")
+        await rig.pusher().event(openid, "unsubscribe")
+        async with rig.kefu.sessions() as session:
+            identity = await find_identity(session, channel="wechat", external_id=openid)
+            texts = list((await session.execute(select(Message.text))).scalars())
+        assert identity is not None and identity.member_id is None
+        assert "/points" not in texts
