@@ -99,6 +99,8 @@ class Desk:
         """Puts the conversation in the queue for a person, reusing its open case if any."""
         case = await store.active_case_of_conversation(session, conversation_id=conversation.id)
         if case is None:
+            if text.startswith("/"):  # a button: what the customer last wrote says more
+                text = await _last_words(session, conversation)
             case = await self.open_case(
                 session, new=NewCase(kind=store.CHAT, description=text), identity=identity,
                 conversation=conversation, member=member, language=language, now=now)
@@ -292,6 +294,12 @@ class Desk:
 
     def _text(self, case: Case, key: str, **values: object) -> str:
         return self.translator.text(case.language, key, **values)
+
+
+async def _last_words(session: AsyncSession, conversation: Conversation) -> str:
+    recent = await conversations.history(session, conversation_id=conversation.id, limit=20)
+    typed = [m.text for m in recent if m.direction == "in" and not m.text.startswith("/")]
+    return typed[-1] if typed else ""
 
 
 def _not_closed(case: Case) -> None:

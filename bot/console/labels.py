@@ -51,3 +51,16 @@ def iso(moment: datetime | None) -> str:
 
 def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.0f}%"
+
+
+def duration(minutes: int) -> str:
+    """Business minutes as the countdown shows them: 45m, 3h 05m, 2d 4h; overdue marked."""
+    left = abs(minutes)
+    hours, rest = divmod(left, 60)
+    if hours >= 48:
+        text = f"{hours // 24}d {hours % 24}h"
+    elif hours:
+        text = f"{hours}h {rest:02d}m"
+    else:
+        text = f"{rest}m"
+    return f"超时 overdue {text}" if minutes < 0 else text

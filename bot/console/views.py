@@ -13,7 +13,7 @@ from bot.cases import store
 from bot.cases.agents import all_agents
 from bot.cases.service import Desk
 from bot.cases.settings import as_priority
-from bot.cases.sla import Urgency, urgency, zone_of
+from bot.cases.sla import Urgency, minutes_left, urgency, zone_of
 from bot.console.auth import Actor
 from bot.directory import Directory
 from bot.errors import KefuError
@@ -33,6 +33,10 @@ class Countdown:
     due: datetime | None
     urgency: Urgency
     local: str  # the due time in the case's zone, for the tooltip
+    # Business minutes left (negative: overdue), and whether the desk is open, i.e. whether
+    # the clock is running right now.
+    minutes: int = 0
+    running: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,9 @@ def countdown(desk: Desk, case: Case, now: datetime) -> Countdown:
         return Countdown("paused", None, "paused", "")
     level = urgency(desk.calendar, due=due, now=now, zone=zone,
                     warn_before=desk.settings.cases.warn_before, target=total)
-    return Countdown(kind, due, level, f"{due.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}")
+    return Countdown(kind, due, level, f"{due.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}",
+                     minutes=minutes_left(desk.calendar, due, now, zone),
+                     running=desk.calendar.is_open(now, zone))
 
 
 def _sort_key(row: QueueRow) -> tuple[int, int, float, int]:

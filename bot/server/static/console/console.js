@@ -5,22 +5,26 @@
   "use strict";
   const body = document.body;
 
-  // -- SLA countdowns: the server colours them (business time); this keeps the clock ticking.
+  // -- SLA countdowns in business time: the server says how many business minutes are left
+  // and whether the desk is open; while it is, the countdown runs down here until the next
+  // refresh brings fresh numbers (and colours).
   function remaining(ms) {
     const minutes = Math.floor(Math.abs(ms) / 60000);
     const hours = Math.floor(minutes / 60);
     const days = Math.floor(hours / 24);
     let text;
-    if (days >= 2) text = days + "d " + (hours % 24) + "h";
+    if (hours >= 48) text = days + "d " + (hours % 24) + "h";
     else if (hours >= 1) text = hours + "h " + String(minutes % 60).padStart(2, "0") + "m";
     else text = minutes + "m";
     return ms < 0 ? "超时 overdue " + text : text;
   }
   function tick() {
-    const now = Date.now();
-    for (const el of document.querySelectorAll("time.countdown[data-due]")) {
-      const due = Date.parse(el.dataset.due);
-      if (!Number.isNaN(due)) el.textContent = remaining(due - now);
+    const now = performance.now();
+    for (const el of document.querySelectorAll("time.countdown[data-left]")) {
+      if (!el.dataset.t0) el.dataset.t0 = String(now);
+      let ms = Number(el.dataset.left) * 60000;
+      if (el.dataset.running === "1") ms -= now - Number(el.dataset.t0);
+      if (!Number.isNaN(ms)) el.textContent = remaining(ms);
     }
   }
 
