@@ -73,8 +73,11 @@ async def server(settings: Settings) -> AsyncIterator[Server]:
                             lifespan="on")
     running = uvicorn.Server(config)
     task = asyncio.create_task(running.serve())
-    while not running.started:
+    for _ in range(200):  # up to 10 s for the server to listen
+        if running.started:
+            break
         await asyncio.sleep(0.05)
+    assert running.started, "the test server did not start"
     try:
         yield Server(f"http://127.0.0.1:{port}", kefu, clock)
     finally:
