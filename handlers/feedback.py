@@ -16,8 +16,14 @@ from handlers.cases import local_time
 
 CATEGORIES = ("product", "service", "staff", "delivery", "other")
 MAX_DESCRIPTION_CHARS = 2000
-# A first message at least this long already tells what happened ("店员态度很差，我要投诉").
-DESCRIBES_ENOUGH = 8
+# Words that only say "I want to give feedback": what remains of the first message, when
+# enough, already tells what happened ("店员态度很差，我要投诉").
+_ASKING = re.compile(
+    r"我要|我想|想要|提个|提個|提一下|一下|可以吗|可以嗎|请问|請問|你们|你們|有个|有個|"
+    r"投诉|投訴|建议|建議|意见|意見|反馈|反饋|吐槽|"
+    r"\b(i|we|want|would|like|to|have|make|file|give|a|an|some|please|about|"
+    r"complain|complaint|suggest|suggestion|feedback|idea)\b", re.IGNORECASE)
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _WORDS = {
     "product": ("产品", "商品", "质量", "品质", "產品", "質量", "quality"),
     "service": ("服务", "服務", "体验", "體驗"),
@@ -145,9 +151,17 @@ SUGGESTION_FORM = _form(store.SUGGESTION)
 FORMS = (COMPLAINT_FORM, SUGGESTION_FORM)
 
 
+def describes_something(text: str) -> bool:
+    """Whether a first message says what happened, beyond asking to give feedback."""
+    if text.startswith("/"):
+        return False
+    rest = _ASKING.sub(" ", text)
+    return len(_HAN.findall(rest)) >= 5 or len(re.findall(r"[A-Za-z]{2,}", rest)) >= 3
+
+
 async def _start(turn: Turn, form: Form, kind: str) -> None:
     values: dict[str, Any] = {"kind": kind}
-    if not turn.text.startswith("/") and len(turn.text.strip()) >= DESCRIBES_ENOUGH:
+    if describes_something(turn.text):
         values["description"] = turn.text.strip()[:MAX_DESCRIPTION_CHARS]
     await start_form(turn, form, values=values)
 
