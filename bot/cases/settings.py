@@ -115,8 +115,6 @@ class CasesSettings(_Section):
     # Words that make a complaint urgent (matched case-insensitively, as substrings).
     urgent_words: list[str] = Field(default_factory=lambda: list(DEFAULT_URGENT_WORDS))
     handoff: HandoffSettings = HandoffSettings()
-    # How long the customer may take to answer the satisfaction question.
-    csat_hours: int = Field(default=72, ge=1, le=24 * 30)
 
     @model_validator(mode="after")
     def _every_priority(self) -> CasesSettings:
