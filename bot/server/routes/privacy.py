@@ -35,8 +35,14 @@ async def search_audit(
 ) -> list[dict[str, Any]]:
     """Audit entries, newest first (supervisors and admins)."""
     for moment in (since, until):
-        if moment is not None and moment.tzinfo is None:
+        if moment is None:
+            continue
+        if moment.tzinfo is None:
             raise HTTPException(status_code=400, detail="since/until need a time zone offset")
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+            raise HTTPException(status_code=400, detail="since/until out of range") from None
     async with transaction(kefu.sessions) as session:
         found = await audit.search(session, actor=actor, action=action, subject=subject,
                                    since=since, until=until, limit=limit)
