@@ -1,4 +1,6 @@
-"""Autogenerates an Alembic revision from the models: python scripts/new_migration.py MSG REV [BASE].
+"""Autogenerates an Alembic revision from the models.
+
+Usage: python scripts/new_migration.py MESSAGE REVISION [BASE]
 
 A throw-away SQLite database is upgraded to all current heads first, so the new revision holds
 only what the models add beyond them. BASE (default: the single head) is the parent revision;
