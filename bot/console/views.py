@@ -123,6 +123,7 @@ class TimelineItem:
     who: str = ""
     buttons: tuple[str, ...] = ()
     detail: dict[str, Any] | None = None
+    order: int = 0  # the row's id: keeps stored order among equal times
 
 
 async def timeline(session: AsyncSession, *, case: Case) -> list[TimelineItem]:
@@ -157,9 +158,12 @@ async def timeline(session: AsyncSession, *, case: Case) -> list[TimelineItem]:
         items.append(TimelineItem(
             at=m.created_at, kind=kind, text=m.text, channel=m.channel,
             who=names.get(reply.agent_id or 0, "") if reply else "",
-            buttons=tuple(b.get("title", "") for b in m.buttons or ())))
+            buttons=tuple(b.get("title", "") for b in m.buttons or ()), order=m.id))
     items.extend(_event_item(e, names) for e in events if e.kind != "reply")
-    return sorted(items, key=lambda i: (i.at, 0 if i.kind in ("in", "out", "agent") else 1))
+    # One turn or one action shares a timestamp: what the customer said, what it caused,
+    # then what was sent back.
+    rank = {"in": 0, "note": 1, "event": 1, "out": 2, "agent": 2}
+    return sorted(items, key=lambda i: (i.at, rank[i.kind], i.order))
 
 
 def _event_item(event: CaseEvent, names: dict[int, str]) -> TimelineItem:
@@ -169,7 +173,8 @@ def _event_item(event: CaseEvent, names: dict[int, str]) -> TimelineItem:
         if isinstance(data.get(key), int):
             data[key] = names.get(data[key], "#" + str(data[key]))
     return TimelineItem(at=event.created_at, kind="note" if event.kind == "note" else "event",
-                        text=event.body or "", who=who, detail={"event": event.kind, **data})
+                        text=event.body or "", who=who, detail={"event": event.kind, **data},
+                        order=event.id)
 
 
 async def member_card(session: AsyncSession, *, directory: Directory, case: Case,
