@@ -78,5 +78,5 @@ async def rate_service(turn: Turn) -> None:
     if score is None or case is None:
         turn.say(turn.t("csat.none"))
         return
-    await save_rating(turn, case_id=case.id, score=score, comment=None)
+    await save_rating(turn, case_id=case.id, score=score)
     turn.say(turn.t("csat.thanks"))

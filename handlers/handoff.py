@@ -24,5 +24,5 @@ def register_cases(registry: Registry) -> None:
     registry.add(intents.CASE_STATUS, cases.show_cases)
     registry.add(intents.HUMAN_AGENT, ask_for_person)
     registry.add(RATE_COMMAND, cases.rate_service)
-    for form in (*feedback.FORMS, csat.FORM):
+    for form in (*feedback.FORMS, *csat.FORMS):
         registry.forms.add(form)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.cases import store
-from bot.dialogue.forms import Form, Slot
+from bot.dialogue.forms import Form, Slot, start_form
 from bot.dialogue.turn import Turn
 from bot.messages import Button
 from bot.storage.models_cases import Case
@@ -61,42 +61,51 @@ def ask_state(case: Case, now: datetime) -> dict[str, Any]:
                      "asking": "rating", "started_at": now.isoformat()}}
 
 
-async def save_rating(turn: Turn, *, case_id: int, score: int, comment: str | None) -> bool:
+async def save_rating(turn: Turn, *, case_id: int, score: int) -> bool:
     """Stores the rating on the case unless it was rated already; whether it was stored."""
     case = await store.get_case(turn.session, case_id=case_id)
     if case is None or case.csat_score is not None:
         return False
     case.csat_score = score
-    case.csat_comment = comment or None
     case.csat_at = turn.now
     await store.add_event(turn.session, case=case, kind="csat", now=turn.now,
-                          data={"score": score}, body=comment or None)
+                          data={"score": score})
     return True
 
 
-async def _complete(turn: Turn, values: dict[str, Any]) -> None:
-    await save_rating(turn, case_id=int(values["case_id"]), score=int(values["rating"]),
-                      comment=str(values.get("comment") or ""))
+async def _rated(turn: Turn, values: dict[str, Any]) -> None:
+    # Kept at once: a customer who rates and walks away has still rated.
+    case_id = int(values["case_id"])
+    if await save_rating(turn, case_id=case_id, score=int(values["rating"])):
+        await start_form(turn, COMMENT_FORM, values={"case_id": case_id})
+    else:
+        turn.say(turn.t("csat.thanks"))
+
+
+async def _commented(turn: Turn, values: dict[str, Any]) -> None:
+    comment = str(values.get("comment") or "")
+    case = await store.get_case(turn.session, case_id=int(values["case_id"]))
+    if case is not None and comment:
+        case.csat_comment = comment
+        await store.add_event(turn.session, case=case, kind="csat_comment", now=turn.now,
+                              body=comment)
     turn.say(turn.t("csat.thanks"))
 
 
-async def _cancelled(turn: Turn, values: dict[str, Any]) -> None:
-    # Even when the customer waves the comment away, a rating already given is kept.
-    if "rating" in values:
-        await save_rating(turn, case_id=int(values["case_id"]), score=int(values["rating"]),
-                          comment=None)
-        turn.say(turn.t("csat.thanks"))
-    else:
-        turn.say(turn.t("forms.cancelled"))
+async def _no_comment(turn: Turn, _values: dict[str, Any]) -> None:
+    turn.say(turn.t("csat.thanks"))
 
 
 FORM = Form(
     name=FORM_NAME,
-    slots=(
-        Slot("rating", "csat.ask", parse_rating, invalid="csat.invalid", buttons=_buttons),
-        Slot("comment", "csat.comment", parse_comment, buttons=_skip_button),
-    ),
-    on_complete=_complete,
-    on_cancel=_cancelled,
+    slots=(Slot("rating", "csat.ask", parse_rating, invalid="csat.invalid", buttons=_buttons),),
+    on_complete=_rated,
     timeout=TIMEOUT,
 )
+COMMENT_FORM = Form(
+    name=FORM_NAME + "_comment",
+    slots=(Slot("comment", "csat.comment", parse_comment, buttons=_skip_button),),
+    on_complete=_commented,
+    on_cancel=_no_comment,
+)
+FORMS = (FORM, COMMENT_FORM)

@@ -277,14 +277,17 @@ class Desk:
         conversation = await _conversation(session, case)
         await self.release(session, conversation=conversation)
         if ask_csat:
+            buttons = rating_buttons(lambda key: self._text(case, key))
             state = dict(conversation.state or {})
             state.update(ask_state(case, now))
+            # Where buttons become a numbered list (WeChat), a typed number picks one of the
+            # choices last offered: these ratings are those choices now.
+            state["choices"] = [b.payload for b in buttons]
             conversation.state = state
             await self.tell_customer(
                 session, case=case, now=now, purpose="csat",
                 text=self._text(case, "cases.closed", number=case.number) + "\n"
-                + self._text(case, "csat.ask"),
-                buttons=rating_buttons(lambda key: self._text(case, key)))
+                + self._text(case, "csat.ask"), buttons=buttons)
 
     async def release(self, session: AsyncSession, *, conversation: Conversation) -> None:
         """Gives the conversation back to the bot unless an agent still has a case on it."""

@@ -21,7 +21,8 @@ EVENTS = {
     "claimed": "认领 Claimed", "assigned": "分派 Assigned", "transferred": "转交 Transferred",
     "note": "内部备注 Internal note", "waiting": "等待客户回复，SLA 暂停 Waiting on customer",
     "resumed": "客户已回复，SLA 继续 Customer replied", "closed": "结案 Closed",
-    "csat": "满意度评分 Satisfaction rating", "customer_left": "客户返回机器人 Customer left",
+    "csat": "满意度评分 Satisfaction rating", "csat_comment": "客户评价 Customer comment",
+    "customer_left": "客户返回机器人 Customer left",
     "withdrawn": "客户取消排队 Customer withdrew", "sla_warning": "SLA 即将超时 SLA warning",
     "sla_breach": "SLA 已超时，升级主管 SLA breached, escalated",
 }

@@ -182,3 +182,20 @@ async def test_a_late_button_press_still_rates(kefu: Kefu) -> None:
     replies = await texts(d, "/csat 2")
     assert replies[-1] == "感谢您的反馈，祝您生活愉快！"
     assert (await get_case(kefu, case.id)).csat_score == 2
+
+
+async def test_a_typed_rating_on_wechat_is_not_taken_for_an_old_choice(kefu: Kefu) -> None:
+    agent = await add_agent(kefu)
+    d = dialogue(kefu, Clock())
+    # The store question leaves a numbered list of stores behind on WeChat …
+    for text in ("/complaint", "/category staff", "收银员对我态度很差"):
+        await say(d, text, sender="wx-1", channel="wechat")
+    stores = await texts(d, "2", sender="wx-1", channel="wechat")  # the second store
+    assert "C-20261123-0001" in stores[0]
+    case = await latest_case(kefu)
+    assert case.store_code == "sh-xujiahui"
+    await act(kefu, case.id, agent, "claim")
+    await act(kefu, case.id, agent, "close")
+    # … but after the close a typed 2 is a rating of 2, not that store.
+    await texts(d, "2", sender="wx-1", channel="wechat")
+    assert (await get_case(kefu, case.id)).csat_score == 2
