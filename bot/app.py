@@ -9,6 +9,9 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+# Modules that add their records to member exports and erasures register on import.
+from bot.binding import privacy as _binding_privacy  # noqa: F401
+from bot.cases import privacy as _cases_privacy  # noqa: F401
 from bot.crypto import FieldCipher
 from bot.dialogue.pipeline import Clock, Dialogue, utc_clock
 from bot.dialogue.registry import Registry

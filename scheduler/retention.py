@@ -13,6 +13,7 @@ from bot import audit
 from bot.settings import Settings
 from bot.storage.db import transaction
 from bot.storage.models import Message, OutboxMessage
+from bot.storage.models_cases import CaseEvent
 
 JOB_ID = "privacy.retention"
 Clock = Callable[[], datetime]
@@ -46,6 +47,8 @@ async def _purge_messages(session: AsyncSession, *, cutoff: datetime, batch: int
     await session.execute(update(Message).where(Message.reply_to_id.in_(ids))
                           .values(reply_to_id=None))
     await session.execute(update(OutboxMessage).where(OutboxMessage.message_id.in_(ids))
+                          .values(message_id=None))
+    await session.execute(update(CaseEvent).where(CaseEvent.message_id.in_(ids))
                           .values(message_id=None))
     await session.execute(delete(Message).where(Message.id.in_(ids)))
     return len(ids)
