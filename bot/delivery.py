@@ -25,7 +25,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 # Telegram allows ~30 messages/s overall and ~1/s per chat; stay just under both.
-TELEGRAM_POLICY = ChannelPolicy(per_second=29.0, per_chat_interval=1.0)
+TELEGRAM_POLICY = ChannelPolicy(per_second=29.0, per_chat_interval=1.0, window_limit=29,
+                                window_seconds=1.0)
 WECHAT_POLICY = ChannelPolicy(per_second=50.0, reply_window=True)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 

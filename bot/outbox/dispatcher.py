@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
 from bot.outbox import store
-from bot.outbox.ratelimit import TokenBucket
+from bot.outbox.ratelimit import SlidingWindow, TokenBucket
 from bot.outbox.windows import refusal
 from bot.storage.models import ChannelIdentity, OutboxMessage
 
@@ -33,6 +33,10 @@ class ChannelPolicy:
     per_second: float
     per_chat_interval: float = 0.0
     reply_window: bool = False
+    # A hard cap of ``window_limit`` sends in any ``window_seconds`` (the platform's rule,
+    # with a margin for network jitter); 0 leaves pacing alone.
+    window_limit: int = 0
+    window_seconds: float = 1.0
 
 
 def default_owner() -> str:
@@ -71,6 +75,9 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._buckets = {name: TokenBucket(policy.per_second)
                          for name, policy in policies.items() if name in senders}
+        self._windows = {name: SlidingWindow(policy.window_limit, policy.window_seconds)
+                         for name, policy in policies.items()
+                         if name in senders and policy.window_limit > 0}
         self._last_to_chat: dict[tuple[str, str], float] = {}
         self._paused_until: dict[str, datetime] = {}
         self._limit = asyncio.Semaphore(concurrency)
@@ -174,6 +181,9 @@ class Dispatcher:
         bucket = self._buckets.get(row.channel)
         if bucket is not None:
             await bucket.acquire()
+        window = self._windows.get(row.channel)
+        if window is not None:
+            await window.acquire()
         self._last_to_chat[(row.channel, row.recipient_id)] = loop.time()
 
     async def _retry_or_fail(self, row: OutboxMessage, reason: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 
 class TokenBucket:
@@ -30,3 +31,31 @@ class TokenBucket:
         delay = slot - now
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+class SlidingWindow:
+    """At most ``limit`` permits within any ``seconds``: the rule platforms enforce.
+
+    Pacing alone lets a delayed send bunch up with the next ones; this cap keeps such a
+    bunch within what the platform's own sliding window accepts.
+    """
+
+    __slots__ = ("_lock", "_seconds", "_starts", "limit")
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self._seconds = seconds
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            while True:
+                now = loop.time()
+                while self._starts and now - self._starts[0] >= self._seconds:
+                    self._starts.popleft()
+                if len(self._starts) < self.limit:
+                    self._starts.append(now)
+                    return
+                await asyncio.sleep(self._seconds - (now - self._starts[0]))
