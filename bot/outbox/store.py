@@ -103,12 +103,20 @@ async def claim(
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=OutboxMessage)
     ids = list((await session.execute(due)).scalars())
+    return await update_pending(session, ids, lease_owner=owner, lease_until=now + lease,
+                                attempts=OutboxMessage.attempts + 1)
+
+
+async def update_pending(session: AsyncSession, ids: list[int], **values: Any
+                         ) -> list[OutboxMessage]:
+    """Applies ``values`` to those of ``ids`` that are still pending and returns them, oldest
+    first. Checking the status in the UPDATE itself is what keeps two takers apart."""
     if not ids:
         return []
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
-        .values(lease_owner=owner, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .values(**values)
         .returning(OutboxMessage)
         .execution_options(synchronize_session=False)
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.store import PENDING, SENT
+from bot.outbox.store import PENDING, SENT, update_pending
 from bot.storage.models import OutboxMessage
 
 WEB = "web"
@@ -26,12 +26,5 @@ async def take_pending(
                   OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
            .order_by(OutboxMessage.id).limit(limit))
     ids = list((await session.execute(due)).scalars())
-    if not ids:
-        return []
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
-        .values(status=SENT, sent_at=now, delivered_via="sse", attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False))
-    return sorted(result.scalars(), key=lambda row: row.id)
+    return await update_pending(session, ids, status=SENT, sent_at=now, delivered_via="sse",
+                                attempts=OutboxMessage.attempts + 1)
