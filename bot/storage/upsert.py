@@ -1,4 +1,4 @@
-"""Insert-or-ignore on a unique key, atomic on both SQLite and PostgreSQL."""
+"""Insert-or-ignore and insert-or-update on a unique key, atomic on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.models import Base
 
 
+def _insert(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> Any:
+    """The dialect's INSERT (both have ON CONFLICT) for ``model``'s table."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(cast(Table, model.__table__)).values(**values)
+
+
 async def insert_ignore(
     session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
 ) -> int | None:
@@ -20,17 +27,10 @@ async def insert_ignore(
     Returns the new row's id, or ``None`` when the row already existed. Used instead of
     read-then-write so that two concurrent deliveries of one message store it once.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = cast(Table, model.__table__)
-    statement = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict)
-        .returning(table.c.id)
-    )
-    result = await session.execute(statement)
-    new_id: int | None = result.scalar_one_or_none()
+    statement = (_insert(session, model, values)
+                 .on_conflict_do_nothing(index_elements=conflict)
+                 .returning(cast(Table, model.__table__).c.id))
+    new_id: int | None = (await session.execute(statement)).scalar_one_or_none()
     return new_id
 
 
@@ -38,10 +38,7 @@ async def upsert(
     session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
 ) -> None:
     """Inserts a row, or updates the existing one with the same ``conflict`` columns."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = cast(Table, model.__table__)
-    statement = insert(table).values(**values)
+    statement = _insert(session, model, values)
     updates = {name: statement.excluded[name] for name in values if name not in conflict}
     await session.execute(statement.on_conflict_do_update(index_elements=conflict,
                                                           set_=updates))
