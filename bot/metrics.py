@@ -1,4 +1,4 @@
-"""Prometheus metrics: what operators watch (traffic, understanding, delivery)."""
+"""Prometheus metrics: what operators watch (traffic, understanding, delivery, timed jobs)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,11 @@ OUTBOX_FAILED = Counter("kefu_outbox_failed_total", "Messages given up on", ["ch
 OUTBOX_RETRIED = Counter("kefu_outbox_retried_total", "Sends put back for a retry",
                          ["channel", "reason"])
 OUTBOX_PENDING = Gauge("kefu_outbox_pending", "Messages waiting for delivery", ["channel"])
+JOB_RUNS = Counter("kefu_job_runs_total", "Timed job runs by outcome (ok, failed, skipped)",
+                   ["job", "outcome"])
+JOB_LAST_SUCCESS = Gauge("kefu_job_last_success_timestamp_seconds",
+                         "When each timed job last succeeded (Unix time)", ["job"])
+SCHEDULER_LEADER = Gauge("kefu_scheduler_leader",
+                         "1 while this process runs the timed jobs, else 0")
+SLA_WARNINGS = Counter("kefu_sla_warnings_total", "SLA warnings sent to agents")
+SLA_BREACHES = Counter("kefu_sla_breaches_total", "SLA deadlines passed and escalated")

@@ -207,6 +207,14 @@ class SecuritySettings(_Section):
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
 
 
+class SchedulerSettings(_Section):
+    # Seconds between two SLA passes (warnings before a deadline, escalation after it).
+    sla_check_seconds: int = Field(default=60, ge=1, le=3600)
+    # How often a process checks it still leads, or tries to take over: a killed leader is
+    # replaced within about this long.
+    leader_check_seconds: int = Field(default=5, ge=1, le=60)
+
+
 class ChannelsSettings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
@@ -239,6 +247,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     orders: OrdersSettings = OrdersSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None

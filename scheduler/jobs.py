@@ -1,56 +1,56 @@
 """Every timed job of Kefu, registered in one place under a fixed id.
 
-Jobs are plain async functions taking their dependencies and a clock, so tests call them
-directly with a fixed time. Each is idempotent: several `kefu serve` processes may each run
-the scheduler without doing the work twice.
+A job is a plain async function of a :class:`JobContext` (storage, settings, an injected
+clock) and one :class:`Job` entry below; adding a job is adding one entry. Each job is
+idempotent, so a retry, a catch-up or `kefu jobs run` never does the work twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import time
 
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
-
-from bot.app import Kefu
+from bot.settings import Settings
+from scheduler.execute import Job, JobContext
 from scheduler.points_expiry import write_off_lapsed_points
 from scheduler.retention import purge_expired
+from scheduler.schedules import Daily, Every
 from scheduler.sla import check_deadlines
 
 POINTS_EXPIRY = "points-expiry"
 RETENTION_PURGE = "retention-purge"
 SLA_CHECK = "sla-check"
 
-Clock = Callable[[], datetime]
+
+async def expire_points(context: JobContext) -> str:
+    written = await write_off_lapsed_points(sessions=context.sessions,
+                                            settings=context.settings, clock=context.clock)
+    return f"{written} expire entries"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+async def purge_retention(context: JobContext) -> str:
+    report = await purge_expired(context.sessions, settings=context.settings,
+                                 clock=context.clock)
+    return f"{report.messages_deleted} messages, {report.outbox_deleted} outbox rows deleted"
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    id: str
-    run: Callable[[], Awaitable[Any]]
-    trigger: Any
+async def check_sla(context: JobContext) -> str:
+    report = await check_deadlines(context.sessions, settings=context.settings,
+                                   clock=context.clock)
+    return f"{report.warned} warnings, {report.escalated} escalations"
 
 
-def jobs(kefu: Kefu, clock: Clock = utc_now) -> list[Job]:
-    """The jobs and when they run (in the default time zone of the settings)."""
-    zone = kefu.settings.app.default_timezone
-    found: list[Job] = [
-        Job(POINTS_EXPIRY,
-            lambda: write_off_lapsed_points(sessions=kefu.sessions, settings=kefu.settings,
-                                            clock=clock),
-            CronTrigger(hour=0, minute=15, timezone=zone)),
-        Job(RETENTION_PURGE,
-            lambda: purge_expired(kefu.sessions, settings=kefu.settings, clock=clock),
-            CronTrigger(hour=3, minute=30, timezone=zone)),
-        Job(SLA_CHECK,
-            lambda: check_deadlines(kefu.sessions, settings=kefu.settings, clock=clock),
-            IntervalTrigger(minutes=1)),
+def all_jobs(settings: Settings) -> list[Job]:
+    """The jobs and when they run (daily ones in the default time zone of the settings)."""
+    zone = settings.app.default_timezone
+    return [
+        Job(POINTS_EXPIRY, expire_points, Daily(time(0, 15), zone)),
+        Job(RETENTION_PURGE, purge_retention, Daily(time(3, 30), zone)),
+        Job(SLA_CHECK, check_sla, Every(settings.scheduler.sla_check_seconds)),
     ]
-    return found
+
+
+def job_by_id(settings: Settings, job_id: str) -> Job | None:
+    for job in all_jobs(settings):
+        if job.id == job_id:
+            return job
+    return None

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.cases import store
 from bot.cases.agents import AGENT, SUPERVISOR
 from bot.cases.sla import calendar_for, minutes_left, zone_of
@@ -75,6 +76,8 @@ async def check_deadlines(
                         data={"deadline": deadline, "minutes_left": left, **to},
                         dedupe_key=f"{WARNING}:{case.id}:{deadline}:{due.isoformat()}")
                     warned += new is not None
+    metrics.SLA_WARNINGS.inc(warned)
+    metrics.SLA_BREACHES.inc(escalated)
     if warned or escalated:
         log.info("SLA: %d warning(s), %d escalation(s)", warned, escalated)
     return SlaReport(warned, escalated)

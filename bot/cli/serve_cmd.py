@@ -48,8 +48,9 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         # No access log: WeChat puts the follower's openid in the webhook's query string.
         config = uvicorn.Config(app, host=host, port=port, log_level="info",
                                 proxy_headers=True, server_header=False, access_log=False)
-        scheduler = start_scheduler(kefu)
+        jobs = await start_scheduler(sessions=kefu.sessions, settings=settings,
+                                     engine=kefu.engine)
         try:
             await uvicorn.Server(config).serve()
         finally:
-            scheduler.shutdown(wait=False)
+            await jobs.stop()

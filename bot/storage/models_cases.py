@@ -86,6 +86,10 @@ class Case(Base):
     csat_score: Mapped[int | None] = mapped_column(Integer)
     csat_comment: Mapped[str | None] = mapped_column(Text)
     csat_at: Mapped[datetime | None]
+    # When the SLA pass must next look at the case (UTC): the next warning and the next
+    # deadline not yet escalated. Kept by bot.cases.sla_marks; None: nothing to watch.
+    sla_warn_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_breach_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class CaseEvent(Base):

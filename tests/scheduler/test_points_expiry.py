@@ -6,7 +6,7 @@ from bot.app import Kefu
 from bot.loyalty.service import member_standing
 from bot.storage.db import transaction
 from bot.storage.models import PointTransaction
-from scheduler.jobs import POINTS_EXPIRY, RETENTION_PURGE, jobs
+from scheduler.jobs import POINTS_EXPIRY, RETENTION_PURGE, all_jobs
 from scheduler.points_expiry import write_off_lapsed_points
 from tests.conftest import FIXED_NOW
 from tests.factories import create_member, earn
@@ -34,7 +34,7 @@ async def test_lapsed_lots_are_written_off_once(kefu: Kefu) -> None:
 
 
 async def test_every_job_has_an_id_and_a_trigger(kefu: Kefu) -> None:
-    registered = {job.id: job for job in jobs(kefu, clock=lambda: FIXED_NOW)}
+    registered = {job.id: job for job in all_jobs(kefu.settings)}
     assert {POINTS_EXPIRY, RETENTION_PURGE} <= set(registered)
-    next_run = registered[POINTS_EXPIRY].trigger.get_next_fire_time(None, FIXED_NOW)
+    next_run = registered[POINTS_EXPIRY].schedule.trigger().get_next_fire_time(None, FIXED_NOW)
     assert next_run - FIXED_NOW < timedelta(days=1)
