@@ -140,6 +140,12 @@ class JobService:
             done.append(await run_job(job, self.context, owner=self.owner, slot=slot))
         return done
 
+    async def catch_up_done(self) -> list[RunOutcome]:
+        """Waits for the catch-up started on becoming leader (tests, `kefu jobs`)."""
+        if self._catch_up_task is None:
+            return []
+        return await self._catch_up_task
+
     def next_run(self, job_id: str) -> datetime | None:
         if self._scheduler is None:
             return None
