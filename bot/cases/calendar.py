@@ -47,14 +47,22 @@ def _announced_workday(day: date) -> bool | None:
 class BusinessCalendar:
     """Workdays and opening hours; all arithmetic in the zone given per call."""
 
-    __slots__ = ("_closed", "_hours", "_workdays")
+    __slots__ = ("_closed", "_hours", "_known", "_workdays")
 
     def __init__(self, hours: BusinessHours, overrides: CalendarOverrides) -> None:
         self._hours = hours
         self._closed = frozenset(overrides.closed_days)
         self._workdays = frozenset(overrides.workdays)
+        # Answers per day: an SLA pass asks about the same few days for every case.
+        self._known: dict[date, bool] = {}
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         if day in self._closed:
             return False
         if day in self._workdays:
@@ -97,6 +105,20 @@ class BusinessCalendar:
             left -= closes - opens
         # Nothing open within the horizon: fall back to wall-clock time rather than fail.
         return (start + timedelta(minutes=minutes)).astimezone(UTC)
+
+    def subtract(self, end: datetime, minutes: int, zone: ZoneInfo) -> datetime:
+        """The moment ``minutes`` business minutes before ``end`` (the reverse of :meth:`add`)."""
+        left = timedelta(minutes=minutes)
+        day = end.astimezone(zone).date()
+        for offset in range(_HORIZON_DAYS):
+            window = self._window(day - timedelta(days=offset), zone)
+            if window is None or window[0] >= end:
+                continue
+            opens, closes = window[0], min(window[1], end)
+            if closes - left >= opens:
+                return (closes - left).astimezone(UTC)
+            left -= closes - opens
+        return (end - timedelta(minutes=minutes)).astimezone(UTC)
 
     def between(self, start: datetime, end: datetime, zone: ZoneInfo) -> int:
         """Whole business minutes from ``start`` to ``end`` (negative when ``end`` is earlier)."""

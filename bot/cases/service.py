@@ -21,6 +21,7 @@ from bot.cases.csat import ask_state, rating_buttons
 from bot.cases.errors import AlreadyClaimedError, CaseClosedError, CaseError, ReplyBlockedError
 from bot.cases.priority import priority_for
 from bot.cases.sla import calendar_for, case_zone, deadlines, minutes_left, resume_due, zone_of
+from bot.cases.sla_marks import mark
 from bot.i18n import Translator
 from bot.messages import Button, OutboundMessage
 from bot.outbox import store as outbox
@@ -88,6 +89,7 @@ class Desk:
             "language": language, "timezone": zone_name, "created_at": now, "updated_at": now,
             "first_response_due_at": due.first_response, "resolution_due_at": due.resolution,
         })
+        self._mark(case, now)
         await store.add_event(session, case=case, kind="created", now=now,
                               data={"priority": priority, "kind": new.kind})
         return case
@@ -189,6 +191,7 @@ class Desk:
                                            purpose="agent")
         if case.first_responded_at is None:
             case.first_responded_at = now
+            self._mark(case, now)
         case.updated_at = now
         (await _conversation(session, case)).status = WITH_AGENT
         await store.add_event(session, case=case, kind="reply", agent_id=agent.id,
@@ -241,6 +244,7 @@ class Desk:
         case.paused_at = now
         case.status = store.PENDING
         case.updated_at = now
+        self._mark(case, now)
         await store.add_event(session, case=case, kind="waiting", agent_id=agent.id, now=now)
 
     async def customer_wrote(self, session: AsyncSession, *, case: Case, now: datetime) -> None:
@@ -257,6 +261,7 @@ class Desk:
         case.paused_at = None
         case.status = store.OPEN
         case.updated_at = now
+        self._mark(case, now)
         await store.add_event(session, case=case, kind="resumed", now=now)
 
     # -- the end ---------------------------------------------------------------------------
@@ -272,6 +277,7 @@ class Desk:
         case.closed_at = now
         case.resolution_code = code
         case.updated_at = now
+        self._mark(case, now)
         await store.add_event(session, case=case, kind="closed", agent_id=agent.id, now=now,
                               data={"code": code})
         conversation = await _conversation(session, case)
@@ -294,6 +300,10 @@ class Desk:
         owned = await store.owned_cases_of_conversation(session,
                                                         conversation_id=conversation.id)
         conversation.status = WITH_AGENT if owned else BOT
+
+    def _mark(self, case: Case, now: datetime) -> None:
+        """Keeps the case's next SLA instants in step with its deadlines."""
+        mark(case, calendar=self.calendar, warn_before=self.settings.cases.warn_before, now=now)
 
     def _text(self, case: Case, key: str, **values: object) -> str:
         return self.translator.text(case.language, key, **values)

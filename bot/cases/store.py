@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models_cases import Case, CaseEvent
-from bot.storage.upsert import insert_ignore
+from bot.storage.upsert import insert_ignore, insert_ignore_many
 
 NEW, OPEN, PENDING, CLOSED = "new", "open", "pending", "closed"
 ACTIVE = (NEW, OPEN, PENDING)
@@ -101,6 +101,15 @@ async def active_cases(
     return list(result.scalars())
 
 
+async def sla_due(session: AsyncSession, *, now: datetime, limit: int) -> list[Case]:
+    """Cases with a warning or a deadline due by ``now`` (two index ranges, whatever the
+    number of open cases)."""
+    result = await session.execute(
+        select(Case).where(or_(Case.sla_warn_at <= now, Case.sla_breach_at <= now))
+        .limit(limit))
+    return list(result.scalars())
+
+
 async def cases_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Case]:
     if not ids:
         return []
@@ -119,6 +128,24 @@ async def add_event(
         "data": data or {}, "message_id": message_id, "dedupe_key": dedupe_key,
         "created_at": now,
     }, conflict=["dedupe_key"])
+
+
+def event_row(*, case: Case, kind: str, now: datetime, body: str | None = None,
+              data: dict[str, Any] | None = None, dedupe_key: str | None = None
+              ) -> dict[str, Any]:
+    """A system event as a row for :func:`add_events`."""
+    return {"case_id": case.id, "kind": kind, "agent_id": None, "body": body,
+            "data": data or {}, "message_id": None, "dedupe_key": dedupe_key,
+            "created_at": now}
+
+
+async def add_events(session: AsyncSession, rows: list[dict[str, Any]]
+                     ) -> list[tuple[int, str]]:
+    """Records many events in one statement; returns ``(case_id, kind)`` of those that were
+    new (a ``dedupe_key`` recorded before is skipped)."""
+    added = await insert_ignore_many(session, CaseEvent, rows, conflict=["dedupe_key"],
+                                     returning=["case_id", "kind"])
+    return [(int(case_id), str(kind)) for case_id, kind in added]
 
 
 async def events_of(session: AsyncSession, *, case_ids: Sequence[int]) -> list[CaseEvent]:

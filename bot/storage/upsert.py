@@ -34,6 +34,24 @@ async def insert_ignore(
     return new_id
 
 
+async def insert_ignore_many(
+    session: AsyncSession, model: type[Base], rows: list[dict[str, Any]], *, conflict: list[str],
+    returning: list[str],
+) -> list[tuple[Any, ...]]:
+    """Inserts ``rows`` in one statement, skipping those whose ``conflict`` columns exist;
+    returns the ``returning`` columns of the rows actually inserted."""
+    if not rows:
+        return []
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, model.__table__)
+    # Executemany with RETURNING: SQLAlchemy batches it into few statements ("insertmanyvalues")
+    # and caches the compiled form, unlike one huge VALUES list compiled anew each time.
+    statement = (insert(table).on_conflict_do_nothing(index_elements=conflict)
+                 .returning(*(table.c[name] for name in returning)))
+    return [tuple(row) for row in (await session.execute(statement, rows)).all()]
+
+
 async def upsert(
     session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
 ) -> None:

@@ -84,6 +84,8 @@ def test_serve_warns_then_escalates_a_two_minute_chat(tmp_path: Path, embedded_n
 
         wait_for(lambda: ("sla_warning", "first_response") in sla_events(database), 100,
                  "the SLA warning", leader)
+        # Not before the last minute: the warning instant is stored, not rounded to minutes.
+        assert datetime.now(UTC) - asked >= timedelta(seconds=58)
         wait_for(lambda: ("sla_breach", "first_response") in sla_events(database), 100,
                  "the SLA breach", leader)
         assert datetime.now(UTC) - asked >= timedelta(seconds=115)
