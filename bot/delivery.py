@@ -12,6 +12,8 @@ from typing import Any
 
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
+from bot.alerts import oncall
+from bot.alerts.wecom import WeComRobotSender
 from bot.app import Kefu
 from bot.channels import telegram, wechat
 from bot.channels.base import Sender
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 TELEGRAM_POLICY = ChannelPolicy(per_second=29.0, per_chat_interval=1.0, window_limit=29,
                                 window_seconds=1.0)
 WECHAT_POLICY = ChannelPolicy(per_second=50.0, reply_window=True)
+# A WeCom group robot takes 20 messages a minute.
+WECOM_ROBOT_POLICY = ChannelPolicy(per_second=1.0, window_limit=20, window_seconds=60.0)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
@@ -156,8 +160,11 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> D
         built[wechat.NAME] = WeChatSender(make_client(
             settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
             settings.wechat_api_base_url, session=_token_storage(kefu)))
+    if settings.alerts.wecom_webhook_url and oncall.WECOM not in built:
+        built[oncall.WECOM] = WeComRobotSender(settings.alerts.wecom_webhook_url)
     dispatcher = Dispatcher(sessions=kefu.sessions, senders=built,
-                            policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY})
+                            policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY,
+                                      oncall.WECOM: WECOM_ROBOT_POLICY})
     return Delivery(kefu=kefu, dispatcher=dispatcher, telegram=telegram_sender,
                     wechat_keys=wechat_keys(settings))
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.alerts.settings import AlertsSettings
 from bot.cases.settings import CasesSettings
 from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
@@ -248,6 +249,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     orders: OrdersSettings = OrdersSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None
@@ -367,6 +369,12 @@ def load_settings(path: Path | None = None) -> Settings:
         settings = Settings(**raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
+    if settings.alerts.telegram_chat_id and settings.telegram_bot_token is None:
+        raise ConfigError(
+            f"Invalid configuration ({source} and KEFU_* environment variables):\n"
+            "  - alerts.telegram_chat_id: alerts to Telegram need the bot of TELEGRAM_BOT_TOKEN;"
+            " set it, or remove the chat id (environment override: "
+            "KEFU_ALERTS__TELEGRAM_CHAT_ID)")
     if settings.is_production and settings.secret_key is None:
         raise ConfigError("KEFU_SECRET_KEY is not set; production refuses to start without it. "
                           "Generate one with: python -c 'import secrets; "

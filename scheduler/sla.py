@@ -5,7 +5,8 @@ A pass reads only the cases whose next warning or deadline (``sla_warn_at``,
 instants on. Reminders happen only while the case's desk is open in the case's own zone:
 nobody is reminded at night or on a holiday (Zammad's #4432); what falls due while it is
 closed waits for the opening. Each reminder is recorded once per deadline (a unique key),
-so a repeated pass, or two processes, never repeat one.
+so a repeated pass, or two processes, never repeat one. A breach also goes to the on-call
+chats (bot.alerts), in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.alerts import oncall
 from bot.cases import store
 from bot.cases.agents import AGENT, SUPERVISOR
 from bot.cases.calendar import BusinessCalendar
 from bot.cases.sla import calendar_for, minutes_left, zone_of
 from bot.cases.sla_marks import defer, mark, open_deadlines
+from bot.i18n import translator
 from bot.settings import Settings
 from bot.storage.db import transaction
 from bot.storage.models_cases import Case
@@ -56,13 +59,19 @@ async def check_deadlines(
             due = [case for case in await store.sla_due(session, now=now, limit=batch)
                    if case.id not in seen]
             rows: list[dict[str, Any]] = []
+            breaches: dict[str, tuple[Case, str, datetime]] = {}
             for case in due:
                 seen.add(case.id)
-                rows.extend(_reminders(case, settings, calendar, now))
+                rows.extend(_reminders(case, settings, calendar, now, breaches))
             # One INSERT for the batch; repeats (already recorded) are skipped by their key.
-            for _case_id, kind in await store.add_events(session, rows):
-                warned += kind == WARNING
-                escalated += kind == BREACH
+            for key in await store.add_events(session, rows):
+                if key in breaches:
+                    escalated += 1
+                    case, deadline, at = breaches[key]
+                    await oncall.breach(session, settings, translator(), case=case,
+                                        deadline=deadline, due=at, now=now)
+                else:
+                    warned += 1
         looked_at += len(due)
         if len(due) < batch:
             break
@@ -73,9 +82,10 @@ async def check_deadlines(
     return SlaReport(warned, escalated, looked_at)
 
 
-def _reminders(case: Case, settings: Settings, calendar: BusinessCalendar,
-               now: datetime) -> list[dict[str, Any]]:
-    """The reminders due on ``case`` now, and its SLA instants moved on past them."""
+def _reminders(case: Case, settings: Settings, calendar: BusinessCalendar, now: datetime,
+               breaches: dict[str, tuple[Case, str, datetime]]) -> list[dict[str, Any]]:
+    """The reminders due on ``case`` now (breaches also noted in ``breaches`` by key), and
+    its SLA instants moved on past them."""
     zone = zone_of(case.timezone)
     warn_before = settings.cases.warn_before
     if case.status == store.CLOSED:
@@ -91,11 +101,12 @@ def _reminders(case: Case, settings: Settings, calendar: BusinessCalendar,
         left = minutes_left(calendar, due, now, zone)
         local_due = f"{due.astimezone(zone):%m-%d %H:%M}"
         if left < 0:
+            key = f"{BREACH}:{case.id}:{deadline}:{due.isoformat()}"
+            breaches[key] = (case, deadline, due)
             rows.append(store.event_row(
                 case=case, kind=BREACH, now=now, body=f"{deadline} {local_due}",
                 data={"deadline": deadline, "to_role": SUPERVISOR,
-                      "assignee": case.assignee_id},
-                dedupe_key=f"{BREACH}:{case.id}:{deadline}:{due.isoformat()}"))
+                      "assignee": case.assignee_id}, dedupe_key=key))
         elif left <= warn_before:
             to = ({"to": case.assignee_id} if case.assignee_id is not None
                   else {"to_role": AGENT})

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.alerts import oncall
 from bot.cases import store
 from bot.cases.agents import agents_online
 from bot.cases.calendar import BusinessCalendar
@@ -92,6 +93,8 @@ class Desk:
         self._mark(case, now)
         await store.add_event(session, case=case, kind="created", now=now,
                               data={"priority": priority, "kind": new.kind})
+        if priority == "urgent":  # on-call hears of it now, business hours or not
+            await oncall.urgent_case(session, self.settings, self.translator, case=case, now=now)
         return case
 
     async def enter_queue(

@@ -139,13 +139,12 @@ def event_row(*, case: Case, kind: str, now: datetime, body: str | None = None,
             "created_at": now}
 
 
-async def add_events(session: AsyncSession, rows: list[dict[str, Any]]
-                     ) -> list[tuple[int, str]]:
-    """Records many events in one statement; returns ``(case_id, kind)`` of those that were
-    new (a ``dedupe_key`` recorded before is skipped)."""
+async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> list[str]:
+    """Records many events in one statement; returns the ``dedupe_key`` of those that were
+    new (one recorded before is skipped)."""
     added = await insert_ignore_many(session, CaseEvent, rows, conflict=["dedupe_key"],
-                                     returning=["case_id", "kind"])
-    return [(int(case_id), str(kind)) for case_id, kind in added]
+                                     returning=["dedupe_key"])
+    return [str(key) for (key,) in added]
 
 
 async def events_of(session: AsyncSession, *, case_ids: Sequence[int]) -> list[CaseEvent]:
