@@ -81,3 +81,17 @@ async def test_two_processes_catching_up_the_same_slot_run_it_once(kefu: Kefu) -
                                     run_job(job, context, owner="b", slot=TUESDAY_SLOT))
     assert sorted(o.outcome for o in outcomes) == ["ok", "skipped"]
     assert counter.runs == 1
+
+
+async def test_a_run_never_overlaps_itself(kefu: Kefu) -> None:
+    """`kefu jobs run` while the scheduler runs the same job: the second is refused."""
+    counter = Counter()
+    job = Job("sweep", counter, Daily(time(3, 30), "Asia/Shanghai"))
+    context = JobContext(kefu.sessions, kefu.settings, Clock(TUESDAY_SLOT))
+    outcomes = await asyncio.gather(run_job(job, context, owner="server"),
+                                    run_job(job, context, owner="cli"))
+    assert sorted((o.outcome, o.detail) for o in outcomes)[1] == (
+        "skipped", "running in another process")
+    assert counter.runs == 1
+    again = await run_job(job, context, owner="cli")  # once it is done, it may run again
+    assert again.outcome == "ok" and counter.runs == 2
