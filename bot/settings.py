@@ -369,12 +369,13 @@ def load_settings(path: Path | None = None) -> Settings:
         settings = Settings(**raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
-    if settings.alerts.telegram_chat_id and settings.telegram_bot_token is None:
+    if settings.alerts.telegram_chat_id and (settings.telegram_bot_token is None
+                                             or not settings.channels.telegram.enabled):
         raise ConfigError(
             f"Invalid configuration ({source} and KEFU_* environment variables):\n"
-            "  - alerts.telegram_chat_id: alerts to Telegram need the bot of TELEGRAM_BOT_TOKEN;"
-            " set it, or remove the chat id (environment override: "
-            "KEFU_ALERTS__TELEGRAM_CHAT_ID)")
+            "  - alerts.telegram_chat_id: alerts to Telegram need the bot of TELEGRAM_BOT_TOKEN"
+            " and channels.telegram.enabled; set them, or remove the chat id (environment "
+            "override: KEFU_ALERTS__TELEGRAM_CHAT_ID)")
     if settings.is_production and settings.secret_key is None:
         raise ConfigError("KEFU_SECRET_KEY is not set; production refuses to start without it. "
                           "Generate one with: python -c 'import secrets; "

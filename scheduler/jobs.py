@@ -7,7 +7,7 @@ idempotent, so a retry, a catch-up or `kefu jobs run` never does the work twice.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 from bot.settings import Settings
 from scheduler.execute import Job, JobContext
@@ -45,7 +45,10 @@ def all_jobs(settings: Settings) -> list[Job]:
     return [
         Job(POINTS_EXPIRY, expire_points, Daily(time(0, 15), zone)),
         Job(RETENTION_PURGE, purge_retention, Daily(time(3, 30), zone)),
-        Job(SLA_CHECK, check_sla, Every(settings.scheduler.sla_check_seconds)),
+        # A pass takes well under a second; a short hold lets a new leader go on at once
+        # when the old one died during a pass.
+        Job(SLA_CHECK, check_sla, Every(settings.scheduler.sla_check_seconds),
+            hold=timedelta(seconds=max(60, 2 * settings.scheduler.sla_check_seconds))),
     ]
 
 
