@@ -181,6 +181,11 @@ class TelegramSettings(_Section):
 class WechatSettings(_Section):
     enabled: bool = True
     passive_reply_seconds: float = Field(default=4.5, gt=0, le=4.9)
+    # Pushes signed with a timestamp further than this from now are refused, and each signed
+    # query is remembered this long so that it cannot carry a second message (replays).
+    replay_window_seconds: int = Field(default=300, ge=30, le=3600)
+    # With WECHAT_AES_KEY set, pushes must be encrypted unless this is true.
+    accept_plain: bool = False
 
 
 class PrivacySettings(_Section):

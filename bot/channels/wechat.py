@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import struct
 import time
 from dataclasses import dataclass
@@ -65,8 +67,9 @@ def verify_url(keys: WeChatKeys, *, signature: str, timestamp: str, nonce: str,
 
 
 def _parse(xml: bytes | str) -> dict[str, str]:
+    # WeChat never sends a DTD: refuse any, not only the dangerous entity kinds.
     try:
-        root = SafeElementTree.fromstring(xml)
+        root = SafeElementTree.fromstring(xml, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise WeChatRequestError(f"body is not acceptable XML: {exc.__class__.__name__}",
                                  400) from None
@@ -75,11 +78,16 @@ def _parse(xml: bytes | str) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in root}
 
 
-def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys) -> Envelope:
+def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys, *,
+                  accept_plain: bool = False) -> Envelope:
     """Checks size, XML safety and signatures, and decrypts safe-mode messages.
 
+    With an EncodingAESKey configured the account is in safe or compatible mode, where every
+    push is encrypted: a push without ``encrypt_type=aes`` is refused unless ``accept_plain``.
+
     Raises:
-        WeChatRequestError: 413 too large, 400 malformed, 403 bad signature or key.
+        WeChatRequestError: 413 too large, 400 malformed, 403 bad signature or key, or a
+            plain push to an account with an AES key.
     """
     if len(body) > MAX_BODY_BYTES:
         raise WeChatRequestError(f"body is larger than {MAX_BODY_BYTES} bytes", 413)
@@ -89,8 +97,14 @@ def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys) -> Enve
         check_signature(keys.token, params.get("signature", ""), timestamp, nonce)
     except InvalidSignatureException:
         raise WeChatRequestError("signature does not match WECHAT_TOKEN", 403) from None
+    encrypted = params.get("encrypt_type", "raw").lower() == "aes"
+    if not encrypted and keys.aes_keys and not accept_plain:
+        # In plain mode the signature does not cover the body: an account that encrypts
+        # must not take unencrypted messages anyone could have written.
+        raise WeChatRequestError("plain push refused: WECHAT_AES_KEY is set, so pushes must be "
+                                 "encrypted (channels.wechat.accept_plain allows them)", 403)
     outer = _parse(body)
-    if params.get("encrypt_type", "raw").lower() != "aes":
+    if not encrypted:
         return Envelope(outer, None)
     if not keys.aes_keys:
         raise WeChatRequestError("safe mode needs WECHAT_AES_KEY", 403)
@@ -107,6 +121,12 @@ def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys) -> Enve
             continue  # a wrong key garbles the padding, the length or the AppID: try the next
         return Envelope(_parse(inner), key)
     raise WeChatRequestError("message does not decrypt with WECHAT_AES_KEY", 403)
+
+
+def message_digest(fields: dict[str, str]) -> str:
+    """A digest of the message a push carried (decrypted), to tell a retry from a replay."""
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def dedupe_key(fields: dict[str, str]) -> str:

@@ -34,6 +34,17 @@ async def insert_ignore(
     return new_id
 
 
+async def insert_if_absent(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
+) -> bool:
+    """Like :func:`insert_ignore` for tables without an ``id``: True when the row is new."""
+    table = cast(Table, model.__table__)
+    statement = (_insert(session, model, values)
+                 .on_conflict_do_nothing(index_elements=conflict)
+                 .returning(table.c[conflict[0]]))
+    return (await session.execute(statement)).first() is not None
+
+
 async def upsert(
     session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
 ) -> None:
