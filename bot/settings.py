@@ -363,11 +363,29 @@ def load_settings(path: Path | None = None) -> Settings:
         settings = Settings(**raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
-    if settings.is_production and settings.secret_key is None:
-        raise ConfigError("KEFU_SECRET_KEY is not set; production refuses to start without it. "
-                          "Generate one with: python -c 'import secrets; "
-                          "print(secrets.token_urlsafe(32))'")
+    problems = _production_problems(settings) if settings.is_production else []
+    if problems:
+        raise ConfigError("\n".join([f"Invalid configuration for production ({source} and "
+                                     "KEFU_* environment variables):", *problems]))
     return settings
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    """Shortcuts that are fine for a demo and wrong in production, one line each."""
+    problems = []
+    if settings.secret_key is None:
+        problems.append("  - KEFU_SECRET_KEY is not set; production refuses to start without "
+                        "it. Generate one with: python -c 'import secrets; "
+                        "print(secrets.token_urlsafe(32))'")
+    if settings.sms.provider == "log":
+        # The demo sender writes one-time codes to the log, where any log reader could
+        # bind a chat to someone else's membership.
+        problems.append("  - sms.provider: 'log' writes one-time codes to the log; production "
+                        "needs 'http' with sms.url (environment override: KEFU_SMS__PROVIDER)")
+    elif not settings.sms.url:
+        problems.append("  - sms.url: missing for sms.provider 'http' (environment override: "
+                        "KEFU_SMS__URL)")
+    return problems
 
 
 def previous_secret_keys(settings: Settings) -> tuple[bytes, ...]:
