@@ -28,6 +28,8 @@ WINDOW_SECONDS = 48 * 3600
 CAPABILITIES = Capabilities(max_text_chars=MAX_TEXT, buttons=False, contact_request=False,
                             reply_window_seconds=WINDOW_SECONDS)
 MAX_BODY_BYTES = 64 * 1024
+# messages.channel_message_id holds 128 characters.
+MAX_DEDUPE_KEY = 128
 
 
 class WeChatRequestError(ValueError):
@@ -132,9 +134,15 @@ def message_digest(fields: dict[str, str]) -> str:
 def dedupe_key(fields: dict[str, str]) -> str:
     """MsgId for messages; events have none, so sender + time + event stand for it."""
     if fields.get("MsgId"):
-        return f"msg:{fields['MsgId']}"
-    return (f"ev:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
-            f"{fields.get('Event', '')}")
+        key = f"msg:{fields['MsgId']}"
+    else:
+        key = (f"ev:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
+               f"{fields.get('Event', '')}")
+    if len(key) > MAX_DEDUPE_KEY:
+        # WeChat's own keys are far shorter; an odd one still fits the column, and its retry
+        # still maps to the same key.
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def to_inbound(fields: dict[str, str], *, received_at: datetime | None = None

@@ -187,3 +187,13 @@ async def test_replays_are_remembered_in_redis_when_configured(
         assert in_database == 0
         await redis.delete("kefu:wxq:" + key)
     await redis.aclose()
+
+
+async def test_a_push_with_a_doctype_is_refused(plain_rig: WeChatRig, openid: str) -> None:
+    """WeChat never sends a DTD; one without any entity is refused all the same."""
+    body = b'<?xml version="1.0"?><!DOCTYPE xml>' + text_xml(openid, "/help", 7001)
+    response = await post(plain_rig, signed_query(), body)
+    assert response.status_code == 400
+    assert await stored(plain_rig) == (0, 0, 0)
+    assert (await post(plain_rig, signed_query(), text_xml(openid, "/help", 7001))
+            ).status_code == 200
