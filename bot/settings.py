@@ -99,6 +99,9 @@ class NluSettings(_Section):
     rasa_url: str | None = None
     rasa_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     max_text_chars: int = Field(default=1000, ge=10, le=100_000)
+    # Free text understood as a request that takes something away (unsubscribe) acts at once
+    # only from this confidence up; below it the bot asks yes/no first.
+    destructive_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
 class TierRule(_Section):
