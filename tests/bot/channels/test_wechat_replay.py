@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
+from bot.app import Kefu
 from bot.channels.wechat_replay import KEY_PREFIX
 from bot.settings import Settings
 from bot.simulators import WeChatSimulator, parse_xml, render_xml, signature, text_message
@@ -197,3 +198,49 @@ async def test_a_push_with_a_doctype_is_refused(plain_rig: WeChatRig, openid: st
     assert await stored(plain_rig) == (0, 0, 0)
     assert (await post(plain_rig, signed_query(), text_xml(openid, "/help", 7001))
             ).status_code == 200
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_without_redis_the_database_remembers_and_expired_queries_are_swept(
+        kefu: Kefu) -> None:
+    from bot.channels.wechat import WeChatRequestError
+    from bot.channels.wechat_replay import ReplayGuard
+
+    clock = FakeClock()
+    # Redis configured but down (a closed port): the database stands in.
+    guard = ReplayGuard(kefu.sessions, window=300, clock=clock,
+                        redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+    query = signed_query(timestamp=int(clock.now))
+    await guard.admit(query, digest="a")
+    await guard.admit(query, digest="a")  # a retry
+    with pytest.raises(WeChatRequestError) as refused:
+        await guard.admit(query, digest="b")
+    assert refused.value.status == 403
+    async with kefu.sessions() as session:
+        kept = await session.scalar(select(func.count()).select_from(KeyValue).where(
+            KeyValue.key.startswith(KEY_PREFIX)))
+    assert kept == 1
+    clock.now += 400  # the query's timestamp has left the window: refused for its age ...
+    with pytest.raises(WeChatRequestError):
+        await guard.admit(query, digest="a")
+    await guard.admit(signed_query(timestamp=int(clock.now)), digest="c")
+    async with kefu.sessions() as session:  # ... and its row was swept on the way
+        keys = list(await session.scalars(select(KeyValue.key).where(
+            KeyValue.key.startswith(KEY_PREFIX))))
+    assert len(keys) == 1
+    await guard.aclose()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
