@@ -19,6 +19,7 @@ from bot.channels import telegram, wechat
 from bot.channels.base import Sender
 from bot.channels.telegram_sender import TelegramSender, make_bot
 from bot.channels.wechat import WeChatKeys
+from bot.channels.wechat_replay import ReplayGuard
 from bot.channels.wechat_sender import WeChatSender, make_client
 from bot.channels.wechat_session import DatabaseSessionStorage
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
@@ -53,6 +54,7 @@ class Delivery:
     dispatcher: Dispatcher
     telegram: TelegramSender | None = None
     wechat_keys: WeChatKeys | None = None
+    wechat_replay: ReplayGuard | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -86,6 +88,8 @@ class Delivery:
             with suppress(asyncio.CancelledError, Exception):
                 await task
         await self.dispatcher.aclose()
+        if self.wechat_replay is not None:
+            await self.wechat_replay.aclose()
 
     async def _register_webhook(self) -> None:
         """setWebhook with retries: a 429 at start-up must not crash the server."""
@@ -165,8 +169,12 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> D
     dispatcher = Dispatcher(sessions=kefu.sessions, senders=built,
                             policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY,
                                       oncall.WECOM: WECOM_ROBOT_POLICY})
+    keys = wechat_keys(settings)
+    replay = None if keys is None else ReplayGuard(
+        kefu.sessions, window=settings.channels.wechat.replay_window_seconds,
+        redis_url=settings.effective_redis_url)
     return Delivery(kefu=kefu, dispatcher=dispatcher, telegram=telegram_sender,
-                    wechat_keys=wechat_keys(settings))
+                    wechat_keys=keys, wechat_replay=replay)
 
 
 def _token_storage(kefu: Kefu) -> Any:

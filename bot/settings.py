@@ -100,6 +100,9 @@ class NluSettings(_Section):
     rasa_url: str | None = None
     rasa_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     max_text_chars: int = Field(default=1000, ge=10, le=100_000)
+    # Free text understood as a request that takes something away (unsubscribe) acts at once
+    # only from this confidence up; below it the bot asks yes/no first.
+    destructive_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
 class TierRule(_Section):
@@ -182,6 +185,11 @@ class TelegramSettings(_Section):
 class WechatSettings(_Section):
     enabled: bool = True
     passive_reply_seconds: float = Field(default=4.5, gt=0, le=4.9)
+    # Pushes signed with a timestamp further than this from now are refused, and each signed
+    # query is remembered this long so that it cannot carry a second message (replays).
+    replay_window_seconds: int = Field(default=300, ge=30, le=3600)
+    # With WECHAT_AES_KEY set, pushes must be encrypted unless this is true.
+    accept_plain: bool = False
 
 
 class PrivacySettings(_Section):
@@ -376,11 +384,29 @@ def load_settings(path: Path | None = None) -> Settings:
             "  - alerts.telegram_chat_id: alerts to Telegram need the bot of TELEGRAM_BOT_TOKEN"
             " and channels.telegram.enabled; set them, or remove the chat id (environment "
             "override: KEFU_ALERTS__TELEGRAM_CHAT_ID)")
-    if settings.is_production and settings.secret_key is None:
-        raise ConfigError("KEFU_SECRET_KEY is not set; production refuses to start without it. "
-                          "Generate one with: python -c 'import secrets; "
-                          "print(secrets.token_urlsafe(32))'")
+    problems = _production_problems(settings) if settings.is_production else []
+    if problems:
+        raise ConfigError("\n".join([f"Invalid configuration for production ({source} and "
+                                     "KEFU_* environment variables):", *problems]))
     return settings
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    """Shortcuts that are fine for a demo and wrong in production, one line each."""
+    problems = []
+    if settings.secret_key is None:
+        problems.append("  - KEFU_SECRET_KEY is not set; production refuses to start without "
+                        "it. Generate one with: python -c 'import secrets; "
+                        "print(secrets.token_urlsafe(32))'")
+    if settings.sms.provider == "log":
+        # The demo sender writes one-time codes to the log, where any log reader could
+        # bind a chat to someone else's membership.
+        problems.append("  - sms.provider: 'log' writes one-time codes to the log; production "
+                        "needs 'http' with sms.url (environment override: KEFU_SMS__PROVIDER)")
+    elif not settings.sms.url:
+        problems.append("  - sms.url: missing for sms.provider 'http' (environment override: "
+                        "KEFU_SMS__URL)")
+    return problems
 
 
 def previous_secret_keys(settings: Settings) -> tuple[bytes, ...]:

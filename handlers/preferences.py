@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dialogue.forms import Form, Slot, start_form
+from bot.dialogue.forms import Form, Slot, active_form, affirmed, start_form, yes_no_buttons
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.i18n import to_simplified
@@ -21,6 +21,7 @@ GREETINGS, PROMOTIONS = "greetings", "promotions"
 TOPICS = (GREETINGS, PROMOTIONS)
 EVERYWHERE = "all"
 SUBSCRIBE_FORM = "subscribe"
+UNSUBSCRIBE_FORM = "unsubscribe_confirm"
 _WORDS = {
     GREETINGS: ("生日", "祝福", "问候", "节日", "greeting", "birthday", "wishes"),
     PROMOTIONS: ("促销", "优惠", "活动", "广告", "新品", "折扣", "营销", "promo", "offer", "sale",
@@ -68,10 +69,46 @@ def _channel(turn: Turn) -> str:
     return turn.inbound.channel if name == key else name
 
 
-async def stop_messages(turn: Turn) -> None:
-    """unsubscribe: stops the named topics (or all) on this channel at once, and says so."""
-    everywhere = turn.argument.strip().lower() == EVERYWHERE
+def needs_confirmation(turn: Turn) -> bool:
+    """Free text the NLU is not sure enough about for an action that takes something away.
+
+    Commands, button payloads and menu keys (all starting with "/") act at once; so does text
+    understood with at least ``nlu.destructive_confidence``. ('; DROP TABLE messages; --
+    reads as unsubscribe at 0.63.)
+    """
+    if turn.text.startswith("/") or turn.parse is None:
+        return False
+    return turn.parse.intent.confidence < turn.settings.nlu.destructive_confidence
+
+
+async def stop_messages(turn: Turn, *, followup: Followup) -> None:
+    """unsubscribe: stops the named topics (or all) on this channel at once, and says so;
+    asks first when the request is free text the NLU is unsure of."""
     topics = topics_in(turn.argument or turn.text) or list(TOPICS)
+    if needs_confirmation(turn):
+        await start_form(turn, followup.form(UNSUBSCRIBE_FORM), values={"topics": topics})
+        return
+    await _stop(turn, topics, everywhere=turn.argument.strip().lower() == EVERYWHERE)
+
+
+def _unsubscribe_prompt(turn: Turn, values: dict[str, Any]) -> dict[str, Any]:
+    return {"topics": _label(turn, list(values["topics"])), "channel": _channel(turn)}
+
+
+async def finish_unsubscribe(turn: Turn, values: dict[str, Any]) -> None:
+    if not values.get("confirm"):
+        turn.say(turn.t("preferences.unsubscribe_kept"))
+        return
+    await _stop(turn, [t for t in values["topics"] if t in TOPICS], everywhere=False)
+
+
+async def _stop(turn: Turn, topics: list[str], *, everywhere: bool) -> None:
+    form = active_form(turn)
+    if form is not None and form.get("name") == UNSUBSCRIBE_FORM:
+        # Asked plainly while the confirmation was pending: it is answered.
+        state = turn.state()
+        state.pop("form", None)
+        turn.set_state(state)
     for topic in topics:
         await selfservice.opt_out(turn.session, identity_id=turn.identity.id, topic=topic,
                                   now=turn.now)
@@ -126,4 +163,9 @@ def register(registry: Registry, followup: Followup) -> None:
     handler = functools.partial(start_subscription, followup=followup)
     registry.add(intents.SUBSCRIBE, functools.update_wrapper(handler, start_subscription),
                  needs_member=True)
-    registry.add(intents.UNSUBSCRIBE, stop_messages)
+    registry.forms.add(Form(UNSUBSCRIBE_FORM, (
+        Slot("confirm", "preferences.ask_unsubscribe", affirmed, buttons=yes_no_buttons,
+             prompt_values=_unsubscribe_prompt),
+    ), on_complete=finish_unsubscribe))
+    stop = functools.partial(stop_messages, followup=followup)
+    registry.add(intents.UNSUBSCRIBE, functools.update_wrapper(stop, stop_messages))

@@ -69,6 +69,9 @@ def configure(backend: str, tmp: Path, schema: str) -> Settings:
         "telegram_api_base_url": "http://127.0.0.1:9/unused",
         "wechat_token": SecretStr(WX_TOKEN), "wechat_app_id": WX_APPID,
         "wechat_aes_key": SecretStr(WX_AES),
+        # The plain-mode figures need plain pushes accepted beside the AES key.
+        "channels": base.channels.model_copy(update={
+            "wechat": base.channels.wechat.model_copy(update={"accept_plain": True})}),
     })
 
 

@@ -20,6 +20,16 @@ class Capabilities:
     reply_window_seconds: int | None = None
 
 
+# Ids that become keys in the database: printable, no control characters.
+PRINTABLE_ID = r"^[^\x00-\x1f\x7f]+$"
+
+
+def storable_text(text: str) -> str:
+    """What a customer typed, minus NUL, which PostgreSQL's text type cannot hold (and no
+    one types on purpose)."""
+    return text.replace("\x00", "")
+
+
 class DeliveryError(Exception):
     """A send failed. Subclasses say what the dispatcher should do about it."""
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.channels.base import Capabilities
+from bot.channels.base import PRINTABLE_ID, Capabilities, storable_text
 from bot.messages import InboundMessage, OutboundMessage
 from bot.phones import normalize_phone
 
@@ -20,28 +20,33 @@ MAX_CALLBACK_BYTES = 64
 BIND_COMMAND = "/bind_account"
 
 
+# Telegram's ids are 64-bit integers; anything larger is not from Telegram, and would make
+# sender and message ids longer than their columns (128 characters).
+_Id = Annotated[int, Field(ge=-(2**63), lt=2**63)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
 class _User(_Model):
-    id: int
+    id: _Id
     is_bot: bool = False
     language_code: str | None = None
 
 
 class _Chat(_Model):
-    id: int
+    id: _Id
     type: str
 
 
 class _Contact(_Model):
     phone_number: str = Field(max_length=64)
-    user_id: int | None = None
+    user_id: _Id | None = None
 
 
 class _Message(_Model):
-    message_id: int
+    message_id: _Id
     chat: _Chat
     from_: _User | None = Field(default=None, alias="from")
     text: str | None = Field(default=None, max_length=8192)
@@ -50,7 +55,8 @@ class _Message(_Model):
 
 
 class _CallbackQuery(_Model):
-    id: str = Field(max_length=128)
+    # Stored as "cb:<id>" in a 128-character column; Telegram's are about 20 characters.
+    id: str = Field(min_length=1, max_length=64, pattern=PRINTABLE_ID)
     from_: _User = Field(alias="from")
     message: _Message | None = None
     data: str | None = Field(default=None, max_length=256)
@@ -62,7 +68,7 @@ class _MemberUpdate(_Model):
 
 
 class Update(_Model):
-    update_id: int
+    update_id: _Id
     message: _Message | None = None
     callback_query: _CallbackQuery | None = None
     my_chat_member: _MemberUpdate | None = None
@@ -97,9 +103,10 @@ def parse_update(data: Any, *, received_at: datetime | None = None) -> ParsedUpd
         query = update.callback_query
         chat_id = query.message.chat.id if query.message else query.from_.id
         inbound = InboundMessage(
-            channel=NAME, sender_id=str(chat_id), text=query.data or "", received_at=now,
+            channel=NAME, sender_id=str(chat_id), text=storable_text(query.data or ""),
+            received_at=now,
             message_id=f"cb:{query.id}", language_hint=query.from_.language_code,
-            payload=query.data)
+            payload=storable_text(query.data) if query.data is not None else None)
         return ParsedUpdate(update.update_id, inbound=inbound, callback_query_id=query.id)
     if update.my_chat_member is not None and update.my_chat_member.chat.type == "private":
         status = str(update.my_chat_member.new_chat_member.get("status", ""))
@@ -114,7 +121,8 @@ def _from_message(message: _Message, now: datetime) -> InboundMessage | None:
     # A chat's message ids are unique and a redelivered update repeats them; unlike
     # update_id they do not restart at random after a quiet week.
     inbound = InboundMessage(channel=NAME, sender_id=str(message.chat.id),
-                             text=message.text or message.caption or "", received_at=now,
+                             text=storable_text(message.text or message.caption or ""),
+                             received_at=now,
                              message_id=f"m:{message.chat.id}:{message.message_id}",
                              language_hint=message.from_.language_code)
     if message.contact is not None:

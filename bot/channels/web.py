@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.channels.base import Capabilities
+from bot.channels.base import PRINTABLE_ID, Capabilities, storable_text
 from bot.messages import InboundMessage, OutboundMessage
 
 NAME = "web"
@@ -20,10 +20,11 @@ class RestRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
-    sender: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
+    sender: str = Field(min_length=1, max_length=128, pattern=PRINTABLE_ID)
     message: str = Field(max_length=MAX_MESSAGE_CHARS)
     # Optional: the client's id for this message, so a resend is recognised.
-    message_id: str | None = Field(default=None, max_length=128)
+    message_id: str | None = Field(default=None, min_length=1, max_length=128,
+                                   pattern=PRINTABLE_ID)
     # Optional: the widget's language (en, zh-Hans, zh-Hant).
     language: str | None = Field(default=None, max_length=16)
 
@@ -32,7 +33,7 @@ def to_inbound(request: RestRequest, *, channel: str = NAME) -> InboundMessage:
     return InboundMessage(
         channel=channel,
         sender_id=request.sender,
-        text=request.message,
+        text=storable_text(request.message),
         received_at=datetime.now(UTC),
         message_id=request.message_id,
         language_hint=request.language,

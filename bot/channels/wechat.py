@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import struct
 import time
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ WINDOW_SECONDS = 48 * 3600
 CAPABILITIES = Capabilities(max_text_chars=MAX_TEXT, buttons=False, contact_request=False,
                             reply_window_seconds=WINDOW_SECONDS)
 MAX_BODY_BYTES = 64 * 1024
+# messages.channel_message_id holds 128 characters.
+MAX_DEDUPE_KEY = 128
 
 
 class WeChatRequestError(ValueError):
@@ -65,8 +69,9 @@ def verify_url(keys: WeChatKeys, *, signature: str, timestamp: str, nonce: str,
 
 
 def _parse(xml: bytes | str) -> dict[str, str]:
+    # WeChat never sends a DTD: refuse any, not only the dangerous entity kinds.
     try:
-        root = SafeElementTree.fromstring(xml)
+        root = SafeElementTree.fromstring(xml, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise WeChatRequestError(f"body is not acceptable XML: {exc.__class__.__name__}",
                                  400) from None
@@ -75,11 +80,16 @@ def _parse(xml: bytes | str) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in root}
 
 
-def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys) -> Envelope:
+def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys, *,
+                  accept_plain: bool = False) -> Envelope:
     """Checks size, XML safety and signatures, and decrypts safe-mode messages.
 
+    With an EncodingAESKey configured the account is in safe or compatible mode, where every
+    push is encrypted: a push without ``encrypt_type=aes`` is refused unless ``accept_plain``.
+
     Raises:
-        WeChatRequestError: 413 too large, 400 malformed, 403 bad signature or key.
+        WeChatRequestError: 413 too large, 400 malformed, 403 bad signature or key, or a
+            plain push to an account with an AES key.
     """
     if len(body) > MAX_BODY_BYTES:
         raise WeChatRequestError(f"body is larger than {MAX_BODY_BYTES} bytes", 413)
@@ -89,8 +99,14 @@ def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys) -> Enve
         check_signature(keys.token, params.get("signature", ""), timestamp, nonce)
     except InvalidSignatureException:
         raise WeChatRequestError("signature does not match WECHAT_TOKEN", 403) from None
+    encrypted = params.get("encrypt_type", "raw").lower() == "aes"
+    if not encrypted and keys.aes_keys and not accept_plain:
+        # In plain mode the signature does not cover the body: an account that encrypts
+        # must not take unencrypted messages anyone could have written.
+        raise WeChatRequestError("plain push refused: WECHAT_AES_KEY is set, so pushes must be "
+                                 "encrypted (channels.wechat.accept_plain allows them)", 403)
     outer = _parse(body)
-    if params.get("encrypt_type", "raw").lower() != "aes":
+    if not encrypted:
         return Envelope(outer, None)
     if not keys.aes_keys:
         raise WeChatRequestError("safe mode needs WECHAT_AES_KEY", 403)
@@ -109,12 +125,24 @@ def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys) -> Enve
     raise WeChatRequestError("message does not decrypt with WECHAT_AES_KEY", 403)
 
 
+def message_digest(fields: dict[str, str]) -> str:
+    """A digest of the message a push carried (decrypted), to tell a retry from a replay."""
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def dedupe_key(fields: dict[str, str]) -> str:
     """MsgId for messages; events have none, so sender + time + event stand for it."""
     if fields.get("MsgId"):
-        return f"msg:{fields['MsgId']}"
-    return (f"ev:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
-            f"{fields.get('Event', '')}")
+        key = f"msg:{fields['MsgId']}"
+    else:
+        key = (f"ev:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
+               f"{fields.get('Event', '')}")
+    if len(key) > MAX_DEDUPE_KEY:
+        # WeChat's own keys are far shorter; an odd one still fits the column, and its retry
+        # still maps to the same key.
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def to_inbound(fields: dict[str, str], *, received_at: datetime | None = None

@@ -50,6 +50,15 @@ async def insert_ignore_many(
     statement = (insert(table).on_conflict_do_nothing(index_elements=conflict)
                  .returning(*(table.c[name] for name in returning)))
     return [tuple(row) for row in (await session.execute(statement, rows)).all()]
+async def insert_if_absent(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
+) -> bool:
+    """Like :func:`insert_ignore` for tables without an ``id``: True when the row is new."""
+    table = cast(Table, model.__table__)
+    statement = (_insert(session, model, values)
+                 .on_conflict_do_nothing(index_elements=conflict)
+                 .returning(table.c[conflict[0]]))
+    return (await session.execute(statement)).first() is not None
 
 
 async def upsert(

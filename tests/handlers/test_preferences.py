@@ -2,6 +2,7 @@ from bot.app import Kefu
 from bot.storage.members import find_identity
 from bot.storage.models import Member
 from handlers.preferences import GREETINGS, PROMOTIONS, may_send, topics_in
+from tests.conftest import FIXED_NOW
 from tests.factories import bound_member
 from tests.handlers.conftest import Chat
 
@@ -45,3 +46,43 @@ async def bound_member_on_console(kefu: Kefu, member: Member) -> None:
         fresh = await session.get(Member, member.id)
         assert fresh is not None
         await store.bind_identity(session, identity=identity, member=fresh, now=FIXED_NOW)
+
+
+def _dialogue(kefu: Kefu, **nlu_settings: float) -> Chat:
+    from dataclasses import replace
+
+    from bot.dialogue.pipeline import Dialogue
+    from bot.dialogue.registry import Registry
+    from handlers import register_all
+
+    services = kefu.services
+    if nlu_settings:
+        settings = services.settings.model_copy(update={
+            "nlu": services.settings.nlu.model_copy(update=nlu_settings)})
+        services = replace(services, settings=settings)
+    return Chat(Dialogue(services=services, sessions=kefu.sessions,
+                         registry=register_all(Registry()), clock=lambda: FIXED_NOW))
+
+
+INJECTION = "'; DROP TABLE messages; --"  # the embedded model reads unsubscribe at 0.63
+
+
+async def test_an_unsure_unsubscribe_changes_nothing_until_confirmed(kefu_nlu: Kefu) -> None:
+    await bound_member(kefu_nlu)
+    chat = _dialogue(kefu_nlu)
+    before = await _allowed(kefu_nlu)
+    replies = await chat.send(INJECTION)
+    assert [b.payload for r in replies for b in r.buttons] == ["/affirm", "/deny"]
+    assert await _allowed(kefu_nlu) == before == {GREETINGS: True, PROMOTIONS: False}
+    await chat.say("/deny")
+    assert await _allowed(kefu_nlu) == before
+    await chat.say(INJECTION)
+    await chat.say("yes")
+    assert await _allowed(kefu_nlu) == {GREETINGS: False, PROMOTIONS: False}
+
+
+async def test_the_confidence_needed_is_configurable(kefu_nlu: Kefu) -> None:
+    await bound_member(kefu_nlu)
+    lenient = _dialogue(kefu_nlu, destructive_confidence=0.5)
+    assert "no more" in await lenient.say(INJECTION)  # 0.63 ≥ 0.5: at once
+    assert await _allowed(kefu_nlu) == {GREETINGS: False, PROMOTIONS: False}

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from bot import metrics
 from bot.app import Kefu
 from bot.outbox import store
+from bot.server.json_body import JsonRoute
 
-router = APIRouter()
+router = APIRouter(route_class=JsonRoute)
 
 
 def get_kefu(request: Request) -> Kefu:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hmac
-import json
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from bot.channels.telegram import MalformedUpdate
+from bot.server.json_body import JsonRoute, read_json
 from bot.server.telegram_updates import handle_update
 
-router = APIRouter()
+router = APIRouter(route_class=JsonRoute)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 
 
@@ -28,10 +28,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
     given = request.headers.get(SECRET_HEADER, "")
     if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
         raise HTTPException(status_code=403, detail="secret token header does not match")
-    try:
-        data = json.loads(await request.body())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise HTTPException(status_code=400, detail="body is not JSON") from None
+    data = await read_json(request)
     try:
         await handle_update(delivery, data)
     except MalformedUpdate as exc:

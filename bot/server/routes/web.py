@@ -10,11 +10,12 @@ from fastapi.responses import FileResponse
 
 from bot.channels import web
 from bot.security.http import enforce_sender_limit
+from bot.server.json_body import JsonRoute
 from bot.server.routes.core import KefuDep
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-router = APIRouter()
+router = APIRouter(route_class=JsonRoute)
 
 
 @router.get("/", include_in_schema=False)

@@ -64,7 +64,13 @@ async def receive(request: Request) -> Response:
     body = await request.body()
     params = dict(request.query_params)
     try:
-        envelope = wechat.open_envelope(body, params, keys)
+        envelope = wechat.open_envelope(
+            body, params, keys, accept_plain=delivery.kefu.settings.channels.wechat.accept_plain)
+        if delivery.wechat_replay is not None:
+            # A signed query carries one message while its timestamp is fresh; a retry of
+            # that message passes (and is answered as before), any other is refused.
+            await delivery.wechat_replay.admit(params,
+                                               digest=wechat.message_digest(envelope.fields))
         inbound = wechat.to_inbound(envelope.fields)
     except wechat.WeChatRequestError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None

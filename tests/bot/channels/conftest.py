@@ -101,14 +101,21 @@ class WeChatRig:
 
 
 async def wechat_rig_for(settings: Settings, sim_url: tuple[WeChatSimulator, str], *,
-                         nlu: NluBackend | None = None, passive_seconds: float = 4.5
+                         nlu: NluBackend | None = None, passive_seconds: float = 4.5,
+                         aes: bool = True, accept_plain: bool = False,
+                         replay_window: int = 300, redis_url: str | None = None
                          ) -> AsyncIterator[WeChatRig]:
+    """Without ``aes`` the account is in plain mode (no EncodingAESKey configured)."""
     sim, url = sim_url
     configured = settings.model_copy(update={
         "wechat_token": SecretStr(WX_TOKEN), "wechat_app_id": WX_APPID,
-        "wechat_app_secret": SecretStr(WX_SECRET), "wechat_aes_key": SecretStr(WX_AES),
-        "wechat_aes_key_previous": SecretStr(WX_OLD_AES), "wechat_api_base_url": url,
-        "channels": ChannelsSettings(wechat=WechatSettings(passive_reply_seconds=passive_seconds)),
+        "wechat_app_secret": SecretStr(WX_SECRET),
+        "wechat_aes_key": SecretStr(WX_AES) if aes else None,
+        "wechat_aes_key_previous": SecretStr(WX_OLD_AES) if aes else None,
+        "wechat_api_base_url": url, "redis_url": redis_url,
+        "channels": ChannelsSettings(wechat=WechatSettings(
+            passive_reply_seconds=passive_seconds, accept_plain=accept_plain,
+            replay_window_seconds=replay_window)),
     })
     kefu = await build_kefu(configured, nlu=nlu)
     app = create_app(kefu)

@@ -20,6 +20,7 @@ from bot.simulators import (
 TOKEN, APPID = "kefu-token", "wx1234567890abcdef"
 KEY, OLD_KEY = new_encoding_aes_key(), new_encoding_aes_key()
 KEYS = wechat.WeChatKeys(TOKEN, APPID, (KEY, OLD_KEY))
+PLAIN_KEYS = wechat.WeChatKeys(TOKEN, APPID)  # an account in plain mode: no EncodingAESKey
 
 
 def plain(fields: dict[str, str | int], token: str = TOKEN) -> tuple[bytes, dict[str, str]]:
@@ -49,13 +50,23 @@ def test_url_verification() -> None:
 
 def test_plain_text_message() -> None:
     fields = text_message("我的积分", openid="oUser1", msg_id=123456)
-    envelope = wechat.open_envelope(*plain(fields), KEYS)
+    envelope = wechat.open_envelope(*plain(fields), PLAIN_KEYS)
     inbound = wechat.to_inbound(envelope.fields)
     assert inbound is not None
     assert (inbound.sender_id, inbound.text, inbound.message_id) == ("oUser1", "我的积分",
                                                                      "msg:123456")
     assert inbound.opens_window == "message"
     assert envelope.reply_key is None
+
+
+def test_plain_push_to_an_account_with_an_aes_key_is_refused() -> None:
+    fields = text_message("我的积分", openid="oUser1", msg_id=123457)
+    with pytest.raises(wechat.WeChatRequestError) as info:
+        wechat.open_envelope(*plain(fields), KEYS)
+    assert info.value.status == 403
+    assert "accept_plain" in str(info.value)
+    envelope = wechat.open_envelope(*plain(fields), KEYS, accept_plain=True)
+    assert envelope.fields["Content"] == "我的积分"
 
 
 def test_wrong_signature_is_403() -> None:
@@ -94,13 +105,16 @@ def test_safe_mode_with_an_unknown_key_is_403() -> None:
         b"<xml><Content>&b;</Content></xml>",
         b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><C>&e;</C></xml>',
         b"<other><x>1</x></other>",
+        # Any DTD, even one without entities: WeChat never sends one.
+        b"<!DOCTYPE xml><xml><ToUserName>gh</ToUserName><Content>hi</Content></xml>",
+        b'<?xml version="1.0"?><!DOCTYPE xml SYSTEM "http://example.com/x.dtd"><xml></xml>',
     ],
 )
 def test_malformed_and_dangerous_xml_is_400(body: bytes) -> None:
     ts, nonce = "1", "2"
     params = {"timestamp": ts, "nonce": nonce, "signature": signature(TOKEN, ts, nonce)}
     with pytest.raises(wechat.WeChatRequestError) as info:
-        wechat.open_envelope(body, params, KEYS)
+        wechat.open_envelope(body, params, PLAIN_KEYS)
     assert info.value.status == 400
 
 
@@ -142,7 +156,7 @@ def test_any_body_is_accepted_or_refused_with_a_4xx(body: bytes) -> None:
     params = {"timestamp": ts, "nonce": nonce, "signature": signature(TOKEN, ts, nonce)}
     status = 200
     try:
-        envelope = wechat.open_envelope(body, params, KEYS)
+        envelope = wechat.open_envelope(body, params, PLAIN_KEYS)
         wechat.to_inbound(envelope.fields)
     except wechat.WeChatRequestError as exc:
         status = exc.status

@@ -45,17 +45,21 @@ async def test_url_verification(wechat_rig: WeChatRig, openid: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["safe", "compat", "plain"])
-async def test_passive_reply_with_the_balance(wechat_rig: WeChatRig, mode: str, openid: str) -> None:
-    await bound_member(wechat_rig.kefu, channel="wechat", sender=openid, points=2468)
-    result = await wechat_rig.pusher(mode=mode).text(openid, "/points")
-    assert result.ok, result.error
-    assert result.reply is not None
-    assert "2,468" in result.reply["Content"]
-    assert result.attempts == 1
-    assert wechat_rig.sim.sent_to(openid) == []  # answered passively: no API quota used
-    async with wechat_rig.kefu.sessions() as session:
-        rows = list((await session.execute(select(OutboxMessage))).scalars())
-    assert [(r.status, r.delivered_via) for r in rows] == [("sent", "passive")]
+async def test_passive_reply_with_the_balance(settings: Settings,
+                                              wechat_sim: tuple[WeChatSimulator, str],
+                                              mode: str, openid: str) -> None:
+    # Plain pushes are accepted by an account in plain mode, i.e. without an AES key.
+    async for wechat_rig in wechat_rig_for(settings, wechat_sim, aes=mode != "plain"):
+        await bound_member(wechat_rig.kefu, channel="wechat", sender=openid, points=2468)
+        result = await wechat_rig.pusher(mode=mode).text(openid, "/points")
+        assert result.ok, result.error
+        assert result.reply is not None
+        assert "2,468" in result.reply["Content"]
+        assert result.attempts == 1
+        assert wechat_rig.sim.sent_to(openid) == []  # answered passively: no API quota used
+        async with wechat_rig.kefu.sessions() as session:
+            rows = list((await session.execute(select(OutboxMessage))).scalars())
+        assert [(r.status, r.delivered_via) for r in rows] == [("sent", "passive")]
 
 
 async def test_previous_aes_key_still_works_during_rotation(wechat_rig: WeChatRig, openid: str) -> None:

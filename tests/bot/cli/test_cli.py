@@ -138,3 +138,26 @@ def test_production_refuses_to_start_without_a_secret(cli: Cli) -> None:
                  extra_env={"KEFU_APP__ENVIRONMENT": "production"})
     assert result.returncode == 2
     assert "KEFU_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_one_time_codes_in_the_log(cli: Cli) -> None:
+    production = {"KEFU_APP__ENVIRONMENT": "production",
+                  "KEFU_SECRET_KEY": "production-secret-" + "k" * 20}
+    result = cli("serve", "--port", "0", check=False, extra_env=production)
+    assert result.returncode == 2
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert problems == ["  - sms.provider: 'log' writes one-time codes to the log; production "
+                        "needs 'http' with sms.url (environment override: KEFU_SMS__PROVIDER)"]
+    assert "Traceback" not in result.stderr
+    no_url = cli("members", "show", "M000001", check=False,
+                 extra_env={**production, "KEFU_SMS__PROVIDER": "http"})
+    assert no_url.returncode == 2 and "sms.url" in no_url.stderr
+    gateway = {**production, "KEFU_SMS__PROVIDER": "http",
+               "KEFU_SMS__URL": "https://sms.example.com/send"}
+    accepted = cli("members", "show", "M000001", check=False, extra_env=gateway)
+    assert accepted.returncode != 2, accepted.stderr  # past the configuration check
+    # Missing secret and demo SMS together: one line each.
+    both = cli("members", "show", "M000001", check=False,
+               extra_env={"KEFU_APP__ENVIRONMENT": "production"})
+    assert both.returncode == 2
+    assert len([line for line in both.stderr.splitlines() if line.startswith("  - ")]) == 2
