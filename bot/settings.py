@@ -203,6 +203,9 @@ class SecuritySettings(_Section):
     # Platform webhooks come from a few platform servers: only a flood guard per IP.
     webhook_per_ip: RateLimit = RateLimit(requests=3000)
     parse_per_ip: RateLimit = RateLimit(requests=120)
+    # /model/parse called with the service token (KEFU_PARSE_TOKEN, Rasa's ?token=): a Rasa
+    # stack's traffic, counted for all its callers together instead of per address.
+    parse_per_token: RateLimit = RateLimit(requests=30_000)
     login_per_ip: RateLimit = RateLimit(requests=5, seconds=300)
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
 
@@ -248,6 +251,8 @@ class Settings(BaseSettings):
     secret_key_previous: SecretStr | None = None
     redis_url: str | None = None
     nlu_rasa_token: SecretStr | None = None
+    # Rasa's --auth-token for Kefu's own /model/parse: when set, callers must send ?token=.
+    parse_token: SecretStr | None = None
     sms_token: SecretStr | None = None
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token"))
