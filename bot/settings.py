@@ -243,7 +243,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     orders: OrdersSettings = OrdersSettings()
 
-    # Environment-only values (CONTRACTS.md names them).
+    # Environment-only values (docs/INTERFACES.md names them).
     config: Path | None = None
     database_url: str | None = None
     secret_key: SecretStr | None = None
@@ -316,7 +316,7 @@ def _reject_secrets(data: Any, path: str = "") -> None:
             if str(key).lower() in _SECRET_KEYS and value not in (None, ""):
                 raise ConfigError(
                     f"Config '{where}' holds a secret; remove it from the config file and set it "
-                    "in the environment instead (see CONTRACTS.md for the variable's name)")
+                    "in the environment instead (docs/INTERFACES.md names the variable)")
             _reject_secrets(value, where)
     elif isinstance(data, list):
         for index, item in enumerate(data):
