@@ -70,6 +70,22 @@ async def record_pii_view(
                  subject=member_no, detail={"purpose": purpose} if purpose else None)
 
 
+async def record_pii_view_once(
+    session: AsyncSession, *, actor: str, member_no: str, purpose: str, sign_in: int
+) -> bool:
+    """A masked view, recorded once per purpose (a case) and sign-in: reloading the page or
+    the live refresh of one look at a case is not another look. Whether it was recorded."""
+    seen = await session.execute(
+        select(AuditEntry.detail).where(AuditEntry.action == PII_VIEW, AuditEntry.actor == actor,
+                                        AuditEntry.subject == member_no))
+    if any(detail.get("sign_in") == sign_in and detail.get("purpose") == purpose
+           for detail in seen.scalars()):
+        return False
+    await record(session, actor=actor, action=PII_VIEW, subject=member_no,
+                 detail={"purpose": purpose, "sign_in": sign_in})
+    return True
+
+
 async def record_login(
     session: AsyncSession, *, account: str, ip: str | None, ok: bool, reason: str = ""
 ) -> None:

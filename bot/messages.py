@@ -49,3 +49,19 @@ class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = field(default=())
     request_contact: bool = False
+
+
+def numbered_choice(number: int, title: str) -> str:
+    """One line of a numbered list of choices, for channels that cannot show buttons (the
+    reply is the number, or the words); a title that already leads with its number
+    (CSAT's "1 很不满意") is not numbered twice."""
+    return title if title.startswith(f"{number} ") else f"{number}. {title}"
+
+
+def with_numbered_choices(text: str, buttons: tuple[Button, ...], header: str) -> str:
+    """``text`` followed by ``header`` and the buttons as a numbered list."""
+    if not buttons:
+        return text
+    lines = [text, header]
+    lines += [numbered_choice(number, b.title) for number, b in enumerate(buttons, start=1)]
+    return "\n".join(lines)

@@ -212,6 +212,9 @@ class SecuritySettings(_Section):
     # Platform webhooks come from a few platform servers: only a flood guard per IP.
     webhook_per_ip: RateLimit = RateLimit(requests=3000)
     parse_per_ip: RateLimit = RateLimit(requests=120)
+    # /model/parse called with the service token (KEFU_PARSE_TOKEN, Rasa's ?token=): a Rasa
+    # stack's traffic, counted for all its callers together instead of per address.
+    parse_per_token: RateLimit = RateLimit(requests=30_000)
     login_per_ip: RateLimit = RateLimit(requests=5, seconds=300)
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
 
@@ -259,7 +262,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     alerts: AlertsSettings = AlertsSettings()
 
-    # Environment-only values (CONTRACTS.md names them).
+    # Environment-only values (docs/INTERFACES.md names them).
     config: Path | None = None
     database_url: str | None = None
     secret_key: SecretStr | None = None
@@ -267,6 +270,8 @@ class Settings(BaseSettings):
     secret_key_previous: SecretStr | None = None
     redis_url: str | None = None
     nlu_rasa_token: SecretStr | None = None
+    # Rasa's --auth-token for Kefu's own /model/parse: when set, callers must send ?token=.
+    parse_token: SecretStr | None = None
     sms_token: SecretStr | None = None
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token"))
@@ -330,7 +335,7 @@ def _reject_secrets(data: Any, path: str = "") -> None:
             if str(key).lower() in _SECRET_KEYS and value not in (None, ""):
                 raise ConfigError(
                     f"Config '{where}' holds a secret; remove it from the config file and set it "
-                    "in the environment instead (see CONTRACTS.md for the variable's name)")
+                    "in the environment instead (docs/INTERFACES.md names the variable)")
             _reject_secrets(value, where)
     elif isinstance(data, list):
         for index, item in enumerate(data):

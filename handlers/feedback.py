@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.cases import store
 from bot.cases.handoff import REASON_URGENT, desk, hand_off
+from bot.cases.priority import is_urgent
 from bot.cases.service import NewCase
 from bot.dialogue.forms import Form, Slot, start_form
 from bot.dialogue.turn import Turn
@@ -129,6 +130,20 @@ async def _complete(turn: Turn, values: dict[str, Any]) -> None:
         await hand_off(turn, reason=REASON_URGENT)
 
 
+def _urgent_now(turn: Turn, values: dict[str, Any]) -> dict[str, Any] | None:
+    """Danger words (allergy, injury …) open the case and hand over at once: the agent asks
+    for whatever the form has not gathered yet."""
+    text = turn.text.strip()
+    if text.startswith("/") or not is_urgent(text, turn.settings.cases.urgent_words):
+        return None
+    done = dict(values)
+    told = str(done.get("description") or "")
+    if text not in told:
+        done["description"] = f"{told}\n{text}".strip()[:MAX_DESCRIPTION_CHARS]
+    done.setdefault("category", parse_category(turn, text) or "other")
+    return done
+
+
 def _form(kind: str) -> Form:
     return Form(
         name=kind,
@@ -143,6 +158,7 @@ def _form(kind: str) -> Form:
                  entity="store", buttons=_store_buttons, when=_asks_store),
         ),
         on_complete=_complete,
+        finish_now=_urgent_now,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.dialogue.commands import parse_command
 from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
+from bot.dialogue.language import remember_choice
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.i18n import normalize_language, to_simplified
@@ -161,8 +162,7 @@ async def apply_profile_update(turn: Turn, values: dict[str, Any], *,
         directory.set_address(member, str(values[ADDRESS]))
         turn.say(turn.t("profile.address_done"))
     else:
-        turn.language = member.language = str(values[LANGUAGE])
-        turn.identity.language = member.language
+        remember_choice(turn, str(values[LANGUAGE]))
         turn.say(turn.t("lang.set"))
     await selfservice.record_change(turn.session, member_id=member.id, field=field,
                                     channel=turn.inbound.channel, now=turn.now)

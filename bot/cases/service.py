@@ -24,7 +24,7 @@ from bot.cases.priority import priority_for
 from bot.cases.sla import calendar_for, case_zone, deadlines, minutes_left, resume_due, zone_of
 from bot.cases.sla_marks import mark
 from bot.i18n import Translator
-from bot.messages import Button, OutboundMessage
+from bot.messages import Button, OutboundMessage, with_numbered_choices
 from bot.outbox import store as outbox
 from bot.outbox.windows import refusal
 from bot.settings import Settings
@@ -63,11 +63,14 @@ class QueueInfo:
 class Desk:
     """Case operations with the settings, text and calendar they need."""
 
-    __slots__ = ("calendar", "settings", "translator")
+    __slots__ = ("calendar", "no_buttons", "settings", "translator")
 
-    def __init__(self, settings: Settings, translator: Translator) -> None:
+    def __init__(self, settings: Settings, translator: Translator, *,
+                 no_buttons: frozenset[str] = frozenset()) -> None:
         self.settings = settings
         self.translator = translator
+        # Channels that show no buttons: choices are written out as a numbered list.
+        self.no_buttons = no_buttons
         self.calendar: BusinessCalendar = calendar_for(settings.cases)
 
     # -- opening -------------------------------------------------------------------------
@@ -218,6 +221,10 @@ class Desk:
                             purpose: str = "agent") -> Message:
         identity = await _identity(session, case)
         conversation = await _conversation(session, case)
+        if buttons and case.channel in self.no_buttons:
+            # What the customer sees there, and the numbers their answer may be.
+            text = with_numbered_choices(text, buttons, self._text(case, "choices.header"))
+            buttons = ()
         message = await conversations.record_outbound(
             session, conversation=conversation, channel=case.channel, reply_to_id=None,
             text=text, buttons=[{"title": b.title, "payload": b.payload} for b in buttons] or None,

@@ -16,9 +16,11 @@ from bot.messages import OutboundMessage
 
 
 def chat(
-    sender: Annotated[str, typer.Option("--sender", help="Sender id on the console channel")]
+    sender: Annotated[str, typer.Option("--sender", metavar="ID",
+                                        help="Sender id on the console channel")]
     = "console-user",
-    lang: Annotated[str | None, typer.Option("--lang", help="zh-Hans, zh-Hant or en")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", metavar="zh-Hans|zh-Hant|en",
+                                             help="Answer in this language")] = None,
 ) -> None:
     """Chat with the bot. Without a terminal, reads one message per line and prints replies."""
     settings = settings_or_exit()

@@ -23,6 +23,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Click's plain help, inherited by every subcommand: Rich's option table labels even
+    # flags with a type (`--demo <bool>`). Defaults are shown wherever an option has one.
+    rich_markup_mode=None,
+    context_settings={"show_default": True, "help_option_names": ["-h", "--help"]},
 )
 app.command("serve")(serve_cmd.serve)
 app.command("chat")(chat_cmd.chat)

@@ -19,12 +19,22 @@ from scheduler.runner import start_scheduler
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Seed demo data first (no tokens "
-                                                      "needed)")] = False,
+    host: Annotated[str | None, typer.Option(
+        metavar="ADDRESS", show_default=False,
+        help="Address to listen on  [default: server.host in config.yml, 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(
+        metavar="PORT", show_default=False,
+        help="Port to listen on  [default: server.port in config.yml, 8000]")] = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Seed demo members and console logins first, and print the logins "
+                       "(no tokens needed)")] = False,
 ) -> None:
-    """Run the HTTP server: web chat at /, webhooks, /model/parse, /healthz."""
+    """Run Kefu: the web chat at /, the agent console at /console, the platform webhooks,
+    /model/parse and /healthz, with the scheduler, in one process.
+
+    With --demo everything works on this machine alone: try the web chat as demo-gold, then
+    sign in to the console with a demo login to answer what it could not.
+    """
     setup_logging(logging.INFO)
     settings = settings_or_exit()
     bind_host = host or settings.server.host

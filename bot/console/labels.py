@@ -38,6 +38,13 @@ LABELS = {"priorities": PRIORITIES, "kinds": KINDS, "categories": CATEGORIES,
           "resolutions": RESOLUTIONS, "roles": ROLES}
 
 
+def deadline_text(body: str) -> str:
+    """An SLA event's body (``first_response 2026-11-23 16:00 Asia/Shanghai``) with the
+    deadline's name in words."""
+    key, _, rest = body.partition(" ")
+    return f"{DEADLINES[key]} {rest}".strip() if key in DEADLINES else body
+
+
 def local(moment: datetime | None, zone: str = "Asia/Shanghai",
           pattern: str = "%m-%d %H:%M") -> str:
     """A stored UTC time as the case's local time."""

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cases.agents import at_least
 from bot.console import sessions
 from bot.console.auth import Actor
+from bot.console.labels import deadline_text
 from bot.storage.models import Message
 from bot.storage.models_cases import AgentSession, Case, CaseEvent
 
@@ -77,7 +78,7 @@ async def console_stream(
             last = version
         for event, number in fresh:
             yield sse("notify", {"kind": event.kind, "case": number, "case_id": event.case_id,
-                                 "text": event.body or ""}, event_id=event.id)
+                                 "text": deadline_text(event.body or "")}, event_id=event.id)
             notified = max(notified, event.id)
         if clock() - beat >= HEARTBEAT:
             beat = clock()

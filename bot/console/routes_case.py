@@ -59,8 +59,9 @@ async def _context(request: Request, session: AsyncSession, case: Case,
     card = await member_card(session, directory=kefu.directory, case=case,
                              settings=kefu.settings, now=now)
     if card is not None and not card.get("unavailable"):
-        await audit.record_pii_view(session, actor=actor.principal.actor, member_no=card["id"],
-                                    unmasked=False, purpose=f"case {case.number}")
+        await audit.record_pii_view_once(session, actor=actor.principal.actor,
+                                         member_no=card["id"], purpose=f"case {case.number}",
+                                         sign_in=actor.session_id)
     identity = await session.get(ChannelIdentity, case.identity_id)
     window = None
     if case.channel in WINDOWED_CHANNELS and identity is not None:

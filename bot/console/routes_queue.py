@@ -34,7 +34,7 @@ async def _rows_context(request: Request, actor: Actor) -> dict[str, Any]:
     now = now_of(request)
     async with transaction(kefu.sessions) as session:
         rows = await queue_rows(session, desk=desk_of(request), actor=actor,
-                                sees_all=sees_all(actor), now=now)
+                                sees_all=sees_all(actor), now=now, directory=kefu.directory)
     return {"rows": rows, "now": now, "sees_all": sees_all(actor)}
 
 

@@ -15,6 +15,8 @@ from bot.cases.service import Desk
 from bot.cases.settings import as_priority
 from bot.cases.sla import Urgency, minutes_left, urgency, zone_of
 from bot.console.auth import Actor
+from bot.console.labels import deadline_text
+from bot.crypto import mask_name
 from bot.directory import Directory
 from bot.errors import KefuError
 from bot.loyalty.service import member_standing
@@ -74,7 +76,7 @@ def _sort_key(row: QueueRow) -> tuple[int, int, float, int]:
 
 
 async def queue_rows(session: AsyncSession, *, desk: Desk, actor: Actor, sees_all: bool,
-                     now: datetime) -> list[QueueRow]:
+                     now: datetime, directory: Directory | None = None) -> list[QueueRow]:
     """The open cases this agent may see: their own and the unclaimed ones (or all)."""
     cases = await store.active_cases(session, assignee_id=None if sees_all else actor.agent_id)
     names = {a.id: a.display_name for a in await all_agents(session)}
@@ -85,7 +87,11 @@ async def queue_rows(session: AsyncSession, *, desk: Desk, actor: Actor, sees_al
                                        .where(Conversation.id.in_(conversation_ids)))
         statuses = {int(i): str(s) for i, s in result.all()}
     identities = await _identities(session, {c.identity_id for c in cases})
-    rows = [QueueRow(case=c, customer=_customer(identities.get(c.identity_id), c),
+    # A visitor who linked their membership after opening the case is a member now.
+    member_of = {c.id: c.member_id or getattr(identities.get(c.identity_id), "member_id", None)
+                 for c in cases}
+    members = await _members(session, {m for m in member_of.values() if m is not None})
+    rows = [QueueRow(case=c, customer=_customer(directory, members.get(member_of[c.id] or 0)),
                      assignee=names.get(c.assignee_id) if c.assignee_id else None,
                      countdown=countdown(desk, c, now),
                      waiting_for_person=statuses.get(c.conversation_id) == "queued",
@@ -99,10 +105,28 @@ def _preview(text: str, limit: int = 80) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _customer(identity: ChannelIdentity | None, case: Case) -> str:
-    if identity is None:
-        return case.channel
-    return f"{identity.channel}:{identity.external_id}"
+VISITOR = "访客 Visitor"
+
+
+def _customer(directory: Directory | None, member: Member | None) -> str:
+    """The member as agents may see them in a list: masked name and member number; a sender
+    who never linked a membership is a visitor (their platform id means nothing to people)."""
+    if member is None:
+        return VISITOR
+    name = None
+    if directory is not None and member.erased_at is None:
+        try:
+            name = mask_name(directory.name(member))
+        except KefuError:  # a key Kefu no longer has: the number still says who it is
+            name = None
+    return f"{name} · {member.member_no}" if name else member.member_no
+
+
+async def _members(session: AsyncSession, ids: set[int]) -> dict[int, Member]:
+    if not ids:
+        return {}
+    result = await session.execute(select(Member).where(Member.id.in_(ids)))
+    return {m.id: m for m in result.scalars()}
 
 
 async def _identities(session: AsyncSession, ids: set[int]) -> dict[int, ChannelIdentity]:
@@ -124,6 +148,12 @@ class TimelineItem:
     buttons: tuple[str, ...] = ()
     detail: dict[str, Any] | None = None
     order: int = 0  # the row's id: keeps stored order among equal times
+    # An inbound message that was a button press: ``text`` is the button's label.
+    pressed: bool = False
+
+
+# What a chat page or a platform sends by itself when a chat opens: not the customer's words.
+AUTOMATIC = frozenset({"/start"})
 
 
 async def timeline(session: AsyncSession, *, case: Case) -> list[TimelineItem]:
@@ -147,18 +177,30 @@ async def timeline(session: AsyncSession, *, case: Case) -> list[TimelineItem]:
                                 CaseEvent.message_id.in_([m.id for m in messages])))
     by_message = {e.message_id: e for e in replies.scalars()}
     items: list[TimelineItem] = []
+    # Per conversation, the buttons last offered: a payload coming back reads as its label.
+    offered: dict[int, dict[str, str]] = {}
     for m in messages:
         reply = by_message.get(m.id)
+        text, pressed = m.text, False
         if m.direction == "in":
             kind = "in"
+            if text.strip() in AUTOMATIC:
+                continue
+            label = offered.get(m.conversation_id, {}).get(text)
+            if label is not None:
+                text, pressed = label, True
         elif reply is not None:
             kind = "agent"
         else:
             kind = "out"
+            if m.buttons:
+                offered[m.conversation_id] = {str(b.get("payload", "")): str(b.get("title", ""))
+                                              for b in m.buttons}
         items.append(TimelineItem(
-            at=m.created_at, kind=kind, text=m.text, channel=m.channel,
+            at=m.created_at, kind=kind, text=text, channel=m.channel,
             who=names.get(reply.agent_id or 0, "") if reply else "",
-            buttons=tuple(b.get("title", "") for b in m.buttons or ()), order=m.id))
+            buttons=tuple(b.get("title", "") for b in m.buttons or ()), order=m.id,
+            pressed=pressed))
     items.extend(_event_item(e, names) for e in events if e.kind != "reply")
     # One turn or one action shares a timestamp: what the customer said, what it caused,
     # then what was sent back.
@@ -172,8 +214,11 @@ def _event_item(event: CaseEvent, names: dict[int, str]) -> TimelineItem:
     for key in ("from", "to"):
         if isinstance(data.get(key), int):
             data[key] = names.get(data[key], "#" + str(data[key]))
+    text = event.body or ""
+    if event.kind in ("sla_warning", "sla_breach"):
+        text = deadline_text(text)
     return TimelineItem(at=event.created_at, kind="note" if event.kind == "note" else "event",
-                        text=event.body or "", who=who, detail={"event": event.kind, **data},
+                        text=text, who=who, detail={"event": event.kind, **data},
                         order=event.id)
 
 

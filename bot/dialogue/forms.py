@@ -60,6 +60,9 @@ class Form:
     timeout: timedelta = timedelta(minutes=30)
     on_cancel: Callable[[Turn, dict[str, Any]], Awaitable[None]] | None = None
     cancelled: str = "forms.cancelled"
+    # Looks at each message before its answer is parsed: values returned complete the form
+    # at once (an urgent complaint is handed over without asking the rest); None carries on.
+    finish_now: Callable[[Turn, dict[str, Any]], dict[str, Any] | None] | None = None
 
 
 @dataclass(slots=True)
@@ -117,7 +120,18 @@ async def start_form(turn: Turn, form: Form, *, values: dict[str, Any] | None = 
                     value = slot.parse(turn, str(found))
                     if value is not None:
                         gathered[slot.name] = value
+    if await _finished_now(turn, form, gathered):
+        return
     await _advance(turn, form, gathered)
+
+
+async def _finished_now(turn: Turn, form: Form, values: dict[str, Any]) -> bool:
+    done = form.finish_now(turn, values) if form.finish_now is not None else None
+    if done is None:
+        return False
+    _save(turn, None)
+    await form.on_complete(turn, done)
+    return True
 
 
 async def _advance(turn: Turn, form: Form, values: dict[str, Any]) -> None:
@@ -156,6 +170,8 @@ async def continue_form(turn: Turn, forms: FormRegistry,
             await form.on_cancel(turn, values)
         else:
             turn.say(turn.t(form.cancelled))
+        return True
+    if await _finished_now(turn, form, values):
         return True
     value = slot.parse(turn, turn.text) if turn.text else None
     if value is None and _interrupts(turn, slot):

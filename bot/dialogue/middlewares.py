@@ -9,9 +9,9 @@ from dataclasses import replace
 from bot import metrics
 from bot.cases.handoff import handoff_guard
 from bot.dialogue.commands import parse_command
+from bot.dialogue.language import language_of_turn
 from bot.dialogue.turn import Reply, Turn
-from bot.i18n import detect_language
-from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage
+from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage, numbered_choice
 from bot.outbox import store as outbox
 from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
 from bot.storage import conversations
@@ -115,7 +115,7 @@ async def numbered_choices(turn: Turn, call_next: Next) -> None:
         lines = [reply.text, turn.t("choices.header")]
         for button in reply.buttons:
             offered.append(button.payload)
-            lines.append(f"{len(offered)}. {button.title}")
+            lines.append(numbered_choice(len(offered), button.title))
         rewritten.append(Reply("\n".join(lines), (), reply.request_contact))
     turn.replies = rewritten
     state = turn.state()
@@ -135,13 +135,8 @@ async def resolve_member(turn: Turn, call_next: Next) -> None:
 
 
 async def choose_language(turn: Turn, call_next: Next) -> None:
-    """The chosen language, unless this message is plainly written in another one."""
-    preferred = turn.identity.language or (turn.member.language if turn.member else None)
-    detected = None if turn.text.startswith("/") else detect_language(turn.text,
-                                                                      prefer=preferred)
-    turn.language = detected or preferred or turn.settings.app.default_language
-    if turn.identity.language is None and detected:
-        turn.identity.language = detected
+    """The language the customer chose, else the one they write in (kept for buttons)."""
+    turn.language = language_of_turn(turn)
     await call_next(turn)
 
 

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -73,6 +75,10 @@ class PathLimit:
     path: str
     prefix: bool
     rule: RateLimit
+    # Callers presenting this token (``?token=``, as Rasa's clients do) are one service:
+    # counted together under ``service_rule`` instead of per address.
+    token: str | None = None
+    service_rule: RateLimit | None = None
 
     def matches(self, path: str) -> bool:
         return path.startswith(self.path) if self.prefix else path == self.path
@@ -80,11 +86,24 @@ class PathLimit:
 
 def path_limits(settings: Settings) -> tuple[PathLimit, ...]:
     security = settings.security
+    parse_token = settings.parse_token.get_secret_value() if settings.parse_token else None
     return (
         PathLimit("web", "/webhooks/rest/", True, security.web_per_ip),
         PathLimit("hook", "/webhooks/", True, security.webhook_per_ip),
-        PathLimit("parse", "/model/parse", False, security.parse_per_ip),
+        PathLimit("parse", "/model/parse", False, security.parse_per_ip,
+                  token=parse_token, service_rule=security.parse_per_token),
     )
+
+
+def query_token(scope: Scope) -> str | None:
+    """The ``token`` query parameter (Rasa's way of passing its auth token)."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return values[-1] if values else None
+
+
+def token_matches(presented: str | None, expected: str | None) -> bool:
+    return bool(presented and expected) and hmac.compare_digest(
+        str(presented).encode(), str(expected).encode())
 
 
 def client_ip(scope: Scope) -> str:
@@ -108,8 +127,11 @@ class RateLimitMiddleware:
             path = scope.get("path", "")
             limit = next((p for p in self.limits if p.matches(path)), None)
             if limit is not None:
-                decision = await check(self.limiter, f"ip:{limit.name}:{client_ip(scope)}",
-                                       limit.rule)
+                if limit.service_rule and token_matches(query_token(scope), limit.token):
+                    key, rule = f"token:{limit.name}", limit.service_rule
+                else:
+                    key, rule = f"ip:{limit.name}:{client_ip(scope)}", limit.rule
+                decision = await check(self.limiter, key, rule)
                 if not decision.allowed:
                     await too_many(send, decision.retry_after)
                     return

@@ -19,6 +19,7 @@ from bot.delivery import build_delivery
 from bot.security.http import install_security
 from bot.server.limits import BodySizeLimit
 from bot.server.openapi import document_errors
+from bot.server.rasa_body import JsonWhateverContentType
 from bot.server.routes import core, privacy, web, web_stream
 from bot.server.routes import telegram as telegram_routes
 from bot.server.routes import wechat as wechat_routes
@@ -55,6 +56,7 @@ def create_app(
                   redoc_url=None)
     app.state.kefu = kefu
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(JsonWhateverContentType)
     install_security(app, kefu.settings)
     document_errors(app)
     app.include_router(privacy.router)

@@ -73,12 +73,26 @@ async def test_urgent_complaint_tells_the_queue_position(kefu: Kefu) -> None:
     d = dialogue(kefu, Clock())
     await say(d, "/complaint")
     await say(d, "/category product")
-    await say(d, "the bread made my son sick, he had an allergic reaction")
-    replies = await texts(d, "/skip")
-    replies += await texts(d, "/skip")
+    # Urgent means at once: no order number or store is asked first.
+    replies = await texts(d, "the bread made my son sick, he had an allergic reaction")
     joined = "\n".join(replies)
-    assert "urgent" in joined.lower() or "紧急" in joined
-    assert "C-20261123-0001" in joined
+    assert "urgent" in joined.lower()
+    assert "C-20261123-0001" in joined and "number 1 in line" in joined
+    assert "order number" not in joined.lower() and "store" not in joined.lower()
+    case = await latest_case(kefu)
+    assert (case.priority, case.category, case.order_id, case.store_code) == (
+        "urgent", "product", None, None)
+
+
+async def test_urgent_words_at_any_question_hand_over(kefu: Kefu) -> None:
+    d = dialogue(kefu, Clock())
+    await say(d, "/complaint")
+    # The category question answered with what happened: still a case, handed over now.
+    joined = "\n".join(await texts(d, "我孩子吃了你们的饼干过敏了"))
+    assert "C-20261123-0001" in joined and "紧急" in joined
+    case = await latest_case(kefu)
+    assert (case.priority, case.category) == ("urgent", "other")
+    assert case.description == "我孩子吃了你们的饼干过敏了"
 
 
 async def test_suggestions_are_low_priority(kefu: Kefu) -> None:

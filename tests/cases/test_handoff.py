@@ -29,7 +29,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 async def act(kefu: Kefu, case_id: int, agent: Agent, what: str, now: datetime = FIXED_NOW,
               **values: str) -> None:
-    desk = Desk(kefu.settings, kefu.services.translator)
+    desk = Desk(kefu.settings, kefu.services.translator, no_buttons=kefu.services.no_buttons)
     async with transaction(kefu.sessions) as session:
         case = await store.get_case(session, case_id=case_id)
         me = await session.get(Agent, agent.id)
@@ -199,3 +199,22 @@ async def test_a_typed_rating_on_wechat_is_not_taken_for_an_old_choice(kefu: Kef
     # … but after the close a typed 2 is a rating of 2, not that store.
     await texts(d, "2", sender="wx-1", channel="wechat")
     assert (await get_case(kefu, case.id)).csat_score == 2
+
+
+async def test_on_wechat_the_rating_question_lists_its_choices(kefu: Kefu) -> None:
+    agent = await add_agent(kefu)
+    d = dialogue(kefu, Clock())
+    case = await file_complaint(kefu, d, sender="wx-2", channel="wechat")
+    await act(kefu, case.id, agent, "claim")
+    await act(kefu, case.id, agent, "close")
+    prompt = (await outbox(kefu))[-1]
+    # WeChat shows no buttons: the question ends with the choices and how to answer them.
+    assert prompt.payload["buttons"] == []
+    assert prompt.payload["text"].endswith(
+        "请为本次服务打分（1–5 分，5 分最满意）：\n请回复数字选择：\n"
+        "1 很不满意\n2 不满意\n3 一般\n4 满意\n5 非常满意")
+    assert "点" not in prompt.payload["text"]
+    comment = await texts(d, "4", sender="wx-2", channel="wechat")
+    assert "回复“跳过”" in comment[0] and "1. 跳过" in comment[0]
+    assert await texts(d, "1", sender="wx-2", channel="wechat") == ["感谢您的反馈，祝您生活愉快！"]
+    assert (await get_case(kefu, case.id)).csat_score == 4

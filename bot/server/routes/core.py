@@ -13,6 +13,7 @@ from bot import metrics
 from bot.app import Kefu
 from bot.outbox import store
 from bot.server.json_body import JsonRoute
+from bot.security.http import token_matches
 
 router = APIRouter(route_class=JsonRoute)
 
@@ -48,7 +49,16 @@ class ParseRequest(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
 
 
-@router.post("/model/parse")
+def require_parse_token(kefu: KefuDep, token: str | None = None) -> None:
+    """With ``KEFU_PARSE_TOKEN`` set, callers must pass it as ``?token=`` (Rasa's
+    ``--auth-token``); without it the endpoint is open, limited per address."""
+    expected = kefu.settings.parse_token
+    if expected is not None and not token_matches(token, expected.get_secret_value()):
+        raise HTTPException(status_code=401, detail="a valid ?token= is required",
+                            headers={"WWW-Authenticate": "Token"})
+
+
+@router.post("/model/parse", dependencies=[Depends(require_parse_token)])
 async def model_parse(body: ParseRequest, kefu: KefuDep) -> dict[str, Any]:
     nlu = kefu.services.nlu
     if nlu is None:
