@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.cases.settings import CasesSettings
 from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
+from bot.kpis.settings import KpiSettings
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
@@ -234,6 +235,7 @@ class Settings(BaseSettings):
     channels: ChannelsSettings = ChannelsSettings()
     cases: CasesSettings = CasesSettings()
     console: ConsoleSettings = ConsoleSettings()
+    kpis: KpiSettings = KpiSettings()
     privacy: PrivacySettings = PrivacySettings()
     security: SecuritySettings = SecuritySettings()
     sms: SmsSettings = SmsSettings()
