@@ -48,7 +48,7 @@ def _raw(kpi: KpiDef, value: float | None) -> str:
 
 
 def verdict(meets: bool | None) -> str:
-    return {True: "✅ met", False: "❌ missed", None: ""}[meets]
+    return {True: "✓ 达标 met", False: "✗ 未达标 missed", None: ""}[meets]
 
 
 def _filters_text(kpis: Kpis) -> str:
