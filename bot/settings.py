@@ -26,6 +26,7 @@ from bot.alerts.settings import AlertsSettings
 from bot.cases.settings import CasesSettings
 from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
+from bot.kpis.settings import KpiSettings
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
@@ -254,6 +255,7 @@ class Settings(BaseSettings):
     channels: ChannelsSettings = ChannelsSettings()
     cases: CasesSettings = CasesSettings()
     console: ConsoleSettings = ConsoleSettings()
+    kpis: KpiSettings = KpiSettings()
     privacy: PrivacySettings = PrivacySettings()
     security: SecuritySettings = SecuritySettings()
     sms: SmsSettings = SmsSettings()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dialogue.commands import START
-from bot.dialogue.dispatch import binding_prompt, main_menu
+from bot.dialogue.dispatch import FALLBACK, binding_prompt, main_menu
 from bot.dialogue.turn import Turn
 
 
@@ -16,5 +16,6 @@ async def show_help(turn: Turn) -> None:
 
 
 async def explain_not_understood(turn: Turn) -> None:
+    turn.outcome = FALLBACK
     turn.say("\n".join((turn.t("help.fallback"), turn.t("help.intro"), turn.t("help.commands"))),
              buttons=main_menu(turn))

@@ -6,6 +6,7 @@ import typer
 
 from bot.cli.common import open_kefu, run_async, settings_or_exit
 from bot.console.demo import login_lines, seed_console
+from bot.demo.history import seed_history
 from bot.demo.seed import SeedReport, seed_demo
 from bot.dialogue.pipeline import utc_clock
 from bot.settings import Settings
@@ -15,19 +16,28 @@ app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
 
 async def seed(settings: Settings) -> SeedReport:
+    report, _history = await seed_all(settings)
+    return report
+
+
+async def seed_all(settings: Settings) -> tuple[SeedReport, int]:
+    """Demo members, console accounts, and two quarters of history (conversations made)."""
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
         report = await seed_demo(session, directory=kefu.directory, settings=settings,
                                  now=utc_clock())
         await seed_console(session, now=utc_clock())
-        return report
+        history = await seed_history(session, settings=settings, now=utc_clock())
+        return report, history
 
 
 @app.command("seed")
 def seed_command() -> None:
     """Seed demo members, points and bound demo senders (safe to run again)."""
     settings = settings_or_exit()
-    report = run_async(lambda: seed(settings))
+    report, history = run_async(lambda: seed_all(settings))
     typer.echo(f"Demo data ready: {report.members_created} member(s) created, "
                f"{report.members_total} in all.")
+    if history:
+        typer.echo(f"History: {history} conversations over two quarters, for `kefu report`.")
     typer.echo("Bound senders: " + ", ".join(report.bound_senders))
     typer.echo("Agent console logins (demo only):\n" + "\n".join(login_lines()))

@@ -14,6 +14,7 @@ from bot.cli import (
     keys_cmd,
     members_cmd,
     privacy_cmd,
+    report_cmd,
     serve_cmd,
 )
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve_cmd.serve)
 app.command("chat")(chat_cmd.chat)
+app.command("report")(report_cmd.report)
 app.add_typer(demo_cmd.app, name="demo")
 app.add_typer(members_cmd.app, name="members")
 app.add_typer(db_cmd.app, name="db")

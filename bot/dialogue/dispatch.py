@@ -10,6 +10,8 @@ from nlu import intents
 from nlu.confidence import close_alternatives
 
 HELP_INTENT = "help"
+# Turn outcomes the KPIs count (bot/kpis): a "did you mean" question, an admitted fallback.
+CLARIFY, FALLBACK = "clarify", "fallback"
 # Intents never offered in a "did you mean" question: too vague to be worth a choice.
 _NOT_OFFERED = {intents.OUT_OF_SCOPE, intents.AFFIRM, intents.DENY}
 # Below this confidence even the best guess is not offered as a choice.
@@ -63,12 +65,15 @@ async def answer(turn: Turn, registry: Registry) -> None:
     if choices is not None and all(registry.route(c) for c in choices):
         state["clarify"] = {"text": turn.text, "choices": choices}
         turn.set_state(state)
+        turn.outcome = CLARIFY
         turn.say(turn.t("clarify.question"), buttons=tuple(
             Button(turn.t(f"intent_titles.{name}"), f"/{name}") for name in choices))
         return
     _count_misunderstandings(turn)
     route = registry.route(turn.intent)
     if route is None:
+        if turn.intent != intents.OUT_OF_SCOPE:
+            turn.outcome = FALLBACK  # out_of_scope's own handler says whether it found an answer
         if turn.text.startswith("/"):
             turn.say(turn.t("help.unknown_command", command="/" + turn.intent))
         fallback = registry.route(intents.OUT_OF_SCOPE if turn.intent == intents.OUT_OF_SCOPE

@@ -60,6 +60,7 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         message_id=message_id,
         intent=turn.intent,
         confidence=turn.parse.intent.confidence if turn.parse else None,
+        outcome=turn.outcome,
     )
     delay = turn.services.outbox_delays.get(inbound.channel)
     for reply in turn.replies:

@@ -61,6 +61,9 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     message_id: int | None = None
     duplicate: bool = False
+    # Set when the bot asked "did you mean …?" ("clarify") or admitted it did not understand
+    # ("fallback"); stored with the inbound message for the KPIs.
+    outcome: str | None = None
 
     @property
     def settings(self) -> Settings:

@@ -106,12 +106,14 @@ async def record_outbound(
 
 
 async def set_understanding(
-    session: AsyncSession, *, message_id: int, intent: str | None, confidence: float | None
+    session: AsyncSession, *, message_id: int, intent: str | None, confidence: float | None,
+    outcome: str | None = None,
 ) -> None:
     message = await session.get(Message, message_id)
     if message is not None:
         message.intent = intent
         message.confidence = confidence
+        message.outcome = outcome
 
 
 async def history(

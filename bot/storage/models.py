@@ -195,6 +195,9 @@ class Message(Base):
     buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     intent: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float | None]
+    # What the bot made of an inbound message, when it was not a plain answer: "clarify"
+    # (it asked "did you mean …?") or "fallback" (it admitted it did not understand).
+    outcome: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,127 @@
+"""Two quarters of plausible history for the demo: conversations, cases, ratings.
+
+Visitors ``demo-history-NNNN`` talk to the bot on every channel; some complain, suggest or ask
+for a person, and agents answer, close and get rated. The desk gets better from the previous
+quarter to this one, so a newcomer's first `kefu report` tells a story. Deterministic (a
+seeded random generator) and idempotent: it does nothing when the history is already there.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cases import store as case_store
+from bot.cases.calendar import BusinessCalendar
+from bot.cases.settings import as_priority
+from bot.cases.sla import calendar_for, deadlines, zone_of
+from bot.kpis import periods
+from bot.settings import Settings
+from bot.storage import members as member_store
+from bot.storage.models import Conversation, Message
+from bot.storage.models_cases import CaseEvent
+
+SENDER = "demo-history-{:04d}"
+CHANNELS = (("wechat", 5), ("web", 3), ("telegram", 2))
+INTENTS = (("points_balance", 22), ("member_tier", 10), ("member_benefits", 8),
+           ("points_expiry", 7), ("points_redeem", 7), ("store_hours", 9), ("store_location", 7),
+           ("return_policy", 6), ("order_status", 6), ("greet", 10), ("thank", 6),
+           ("out_of_scope", 8))
+STORES = ("sh-jingan", "sh-xujiahui", "bj-sanlitun", "gz-tianhe", "sz-futian")
+CATEGORIES = (("product", 5), ("service", 3), ("staff", 2), ("delivery", 2), ("other", 1))
+PRIORITY = {"complaint": "high", "suggestion": "low", "chat": "normal"}
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([name for name, _ in weighted], [w for _, w in weighted])[0]
+
+
+async def seed_history(session: AsyncSession, *, settings: Settings, now: datetime) -> int:
+    """Seeds conversations from the start of the previous quarter until yesterday; returns
+    how many conversations it created (0 when the history exists already)."""
+    if await member_store.find_identity(session, channel="web",
+                                        external_id=SENDER.format(0)) is not None:
+        return 0
+    zone = zone_of(settings.app.default_timezone)
+    start = periods.previous(periods.quarter_of(now, zone), zone).start
+    rng = random.Random(20261130)
+    calendar = calendar_for(settings.cases)
+    made = 0
+    day = start
+    while day < now - timedelta(days=1):
+        # The desk improved: this quarter's figures are better than the last one's.
+        improved = day >= periods.quarter_of(now, zone).start
+        for _ in range(rng.randint(3, 8)):
+            channel = "web" if made == 0 else _pick(rng, CHANNELS)
+            at = day + timedelta(minutes=rng.randint(60, 13 * 60))  # 09:00–22:00 in Shanghai
+            await _conversation(session, rng, settings, calendar, number=made, channel=channel,
+                                at=at, improved=improved, now=now)
+            made += 1
+        day += timedelta(days=1)
+    return made
+
+
+async def _conversation(session: AsyncSession, rng: random.Random, settings: Settings,
+                        calendar: BusinessCalendar, *, number: int, channel: str, at: datetime,
+                        improved: bool, now: datetime) -> None:
+    identity = await member_store.ensure_identity(session, channel=channel,
+                                                  external_id=SENDER.format(number), now=at)
+    conversation = Conversation(identity_id=identity.id, channel=channel, state={},
+                                started_at=at, last_message_at=at)
+    session.add(conversation)
+    await session.flush()
+    moment = at
+    for _ in range(rng.randint(1, 4)):
+        intent = _pick(rng, INTENTS)
+        outcome = None
+        if intent == "out_of_scope" and rng.random() < (0.55 if improved else 0.75):
+            outcome = "fallback"
+        elif rng.random() < 0.04:
+            outcome = "clarify"
+        session.add(Message(conversation_id=conversation.id, direction="in", channel=channel,
+                            text="…", intent=intent, confidence=round(rng.uniform(0.5, 0.99), 2),
+                            outcome=outcome, created_at=moment))
+        session.add(Message(conversation_id=conversation.id, direction="out", channel=channel,
+                            text="…", created_at=moment))
+        moment += timedelta(minutes=rng.randint(1, 5))
+    roll = rng.random()
+    kind = ("complaint" if roll < 0.12 else "suggestion" if roll < 0.17
+            else "chat" if roll < 0.24 else None)
+    if kind is None:
+        return
+    session.add(Message(conversation_id=conversation.id, direction="in", channel=channel,
+                        text="…", intent="complaint" if kind == "complaint" else
+                        "suggestion" if kind == "suggestion" else "human_agent",
+                        created_at=moment))
+    zone = zone_of(settings.app.default_timezone)
+    priority = as_priority(PRIORITY[kind])
+    due = deadlines(settings.cases, calendar, priority=priority, channel=channel, start=moment,
+                    zone=zone)
+    # Minutes to the first answer and to the close, drawn around a median that improved.
+    speed = 0.7 if improved else 1.0
+    first = moment + timedelta(minutes=max(2.0, rng.lognormvariate(3.6, 1.0) * speed))
+    closed = first + timedelta(hours=max(0.2, rng.lognormvariate(2.7, 0.9) * speed))
+    if closed > now:
+        return
+    satisfied = 0.9 if improved else 0.8
+    score = (rng.choice((4, 5)) if rng.random() < satisfied else rng.choice((1, 2, 3))) \
+        if rng.random() < 0.55 else None
+    case = await case_store.add_case(session, day=moment.astimezone(zone).date(), values={
+        "kind": kind, "category": None if kind == "chat" else _pick(rng, CATEGORIES),
+        "description": "…", "store_code": rng.choice(STORES) if kind != "chat" else None,
+        "priority": priority, "status": case_store.CLOSED, "channel": channel,
+        "identity_id": identity.id, "conversation_id": conversation.id,
+        "language": "zh-Hans", "timezone": zone.key, "created_at": moment, "updated_at": closed,
+        "first_response_due_at": due.first_response, "resolution_due_at": due.resolution,
+        "first_responded_at": first, "closed_at": closed, "resolution_code": "resolved",
+        "csat_score": score, "csat_at": closed + timedelta(minutes=5) if score else None})
+    events = [("created", moment, {"priority": priority, "kind": kind}),
+              ("reply", first, {}), ("closed", closed, {"code": "resolved"})]
+    if kind == "chat":
+        reason = _pick(rng, (("asked", 6), ("misunderstood", 3), ("urgent", 1)))
+        events.insert(1, ("queued", moment, {"reason": reason}))
+    session.add_all([CaseEvent(case_id=case.id, kind=kind_, data=data, created_at=when)
+                     for kind_, when, data in events])
+    conversation.last_message_at = closed

@@ -1,0 +1,1 @@
+"""Key performance indicators: how the desk and the bot keep the retailer's promises."""

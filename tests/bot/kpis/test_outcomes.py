@@ -1,0 +1,45 @@
+"""The dialogue records what it made of each message, which the bot KPIs count."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.app import Kefu, build_kefu
+from bot.messages import InboundMessage
+from bot.settings import Settings
+from bot.storage.models import Message
+from nlu.types import IntentScore, Parse
+from tests.conftest import FIXED_NOW
+from tests.factories import bound_member
+
+
+class TornNlu:
+    """Cannot decide between balance and expiry (unless the text is a /command)."""
+
+    async def parse(self, text: str, *, timezone: str = "Asia/Shanghai") -> Parse:
+        ranking = (IntentScore("points_balance", 0.46), IntentScore("points_expiry", 0.44),
+                   IntentScore("member_tier", 0.05))
+        return Parse(text, ranking[0], intent_ranking=ranking)
+
+
+async def outcomes(kefu: Kefu) -> dict[str, str | None]:
+    async with kefu.sessions() as session:
+        rows = await session.execute(select(Message.text, Message.outcome)
+                                     .where(Message.direction == "in"))
+        return {text: outcome for text, outcome in rows.all()}
+
+
+async def test_clarifying_question_fallback_and_plain_answer_are_recorded(
+        settings: Settings) -> None:
+    kefu = await build_kefu(settings, nlu=TornNlu(), clock=lambda: FIXED_NOW)
+    try:
+        await bound_member(kefu, points=700)
+        for text in ("积分呢", "/points", "/no_such_command", "/out_of_scope"):
+            await kefu.dialogue.handle(InboundMessage("web", "alice", text, datetime.now(UTC)))
+        assert await outcomes(kefu) == {"积分呢": "clarify", "/points": None,
+                                        "/no_such_command": "fallback",
+                                        "/out_of_scope": "fallback"}
+    finally:
+        await kefu.aclose()
