@@ -101,6 +101,14 @@ class NluSettings(_Section):
     max_text_chars: int = Field(default=1000, ge=10, le=100_000)
 
 
+class TierVoucher(_Section):
+    code: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    names: LocalizedText
+    # Once a "month" or once a "year"; with birthday_month only in the birthday month.
+    period: Literal["month", "year"] = "year"
+    birthday_month: bool = False
+
+
 class TierRule(_Section):
     code: TierCode
     names: LocalizedText
@@ -111,6 +119,10 @@ class TierRule(_Section):
     qualify: Literal["any", "all"] = "any"
     points_per_yuan: Decimal = Field(default=Decimal(1), ge=0)
     benefits: list[LocalizedText] = Field(default_factory=list)
+    # Points earned in the member's birthday month are multiplied by this (1: no bonus).
+    birthday_multiplier: Decimal = Field(default=Decimal(1), ge=1, le=10)
+    # Vouchers the tier brings, each put into the member's rewards once per period.
+    vouchers: list[TierVoucher] = Field(default_factory=list)
 
 
 class PointsSettings(_Section):

@@ -47,6 +47,24 @@ def window_start(today: date, months: int, zone: ZoneInfo) -> datetime:
     return datetime.combine(start + timedelta(days=1), datetime.min.time(), tzinfo=zone)
 
 
+async def tier_at(
+    session: AsyncSession, *, member: Member, settings: Settings, moment: datetime
+) -> str:
+    """The tier the member had at ``moment``: from their activity in the window before it."""
+    zone = member_zone(member, settings)
+    day = moment.astimezone(zone).date()
+    membership = settings.membership
+    since = window_start(day, membership.qualification_window_months, zone)
+    spend, visits = await purchase_totals(session, member_id=member.id, since=since, zone=zone,
+                                          until=moment)
+    activity = Activity(
+        spend=spend,
+        visits=visits,
+        tenure_months=months_between(member.joined_at.astimezone(zone).date(), day),
+    )
+    return evaluate_tier(membership.tiers, activity)
+
+
 async def member_standing(
     session: AsyncSession, *, member: Member, settings: Settings, now: datetime
 ) -> MemberStanding:

@@ -19,7 +19,7 @@ from bot.delivery import build_delivery
 from bot.security.http import install_security
 from bot.server.limits import BodySizeLimit
 from bot.server.openapi import document_errors
-from bot.server.routes import core, privacy, web, web_stream
+from bot.server.routes import core, loyalty_api, privacy, web, web_stream
 from bot.server.routes import telegram as telegram_routes
 from bot.server.routes import wechat as wechat_routes
 from bot.server.routes.web import STATIC_DIR
@@ -59,6 +59,7 @@ def create_app(
     document_errors(app)
     app.include_router(privacy.router)
     app.include_router(core.router)
+    app.include_router(loyalty_api.router)
     app.include_router(web.router)
     app.include_router(telegram_routes.router)
     app.include_router(wechat_routes.router)
