@@ -158,9 +158,11 @@ async def record_purchase(
         stored = await receipts.find_receipt(session, ref=purchase.ref)
         assert stored is not None
         return await _repeat(session, stored, digest)
-    await add_purchase(session, member_id=member.id, amount=purchase.amount,
-                       occurred_at=purchase.occurred_at, store_code=purchase.store,
-                       external_ref=purchase.ref)
+    known = await add_purchase(session, member_id=member.id, amount=purchase.amount,
+                               occurred_at=purchase.occurred_at, store_code=purchase.store,
+                               external_ref=purchase.ref) is None
+    if known:  # imported before with its own points rows: it has earned already
+        points = 0
     if points:
         await add_transaction(
             session, member_id=member.id, kind=EARN, points=points,
@@ -168,7 +170,7 @@ async def record_purchase(
             expires_on=lot_expiry(day, settings.membership.points.lot_lifetime_months),
             reason=f"消费积分 {purchase.ref}"[:200], external_ref=f"purchase:{purchase.ref}")
     balance = await _settle(session, receipt_id=receipt_id, member=member, settings=settings,
-                            now=now)
+                            now=now, points=points)
     return Outcome(purchase.ref, PURCHASE, member.member_no, tier, points, balance)
 
 
@@ -223,17 +225,17 @@ async def record_refund(
                               reason=f"退货扣回积分（余额不足部分） {purchase.ref}"[:200],
                               external_ref=f"refund:{refund.ref}:rest")
     balance = await _settle(session, receipt_id=receipt_id, member=member, settings=settings,
-                            now=now)
+                            now=now, points=-take)
     return Outcome(refund.ref, REFUND, member.member_no, purchase.tier, -take, balance)
 
 
 async def _settle(
     session: AsyncSession, *, receipt_id: int, member: Member, settings: Settings,
-    now: datetime,
+    now: datetime, points: int,
 ) -> int:
     """The balance after the write, stored on the receipt so a repeat answers the same."""
     standing = await member_standing(session, member=member, settings=settings, now=now)
     balance = standing.points.balance
     await session.execute(update(LoyaltyReceipt).where(LoyaltyReceipt.id == receipt_id)
-                          .values(balance=balance))
+                          .values(balance=balance, points=points))
     return balance

@@ -51,13 +51,13 @@ async def key(live: Kefu) -> NewKey:
 class Api:
     def __init__(self, client: httpx.AsyncClient, key: NewKey) -> None:
         self.client, self.key = client, key
-        self.sent = 0
+        self.started, self.sent = int(datetime.now(UTC).timestamp()), 0
 
     def timestamp(self) -> int:
-        # A till signs each attempt anew; a second apart per request keeps their signatures
+        # A till signs each attempt anew; a distinct second per request keeps signatures
         # distinct even within one clock second (the same signature twice is a replay).
         self.sent += 1
-        return int(datetime.now(UTC).timestamp()) - self.sent
+        return self.started - self.sent
 
     async def post(self, path: str, body: Any, *, timestamp: int | None = None,
                    secret: str | None = None, headers: dict[str, str] | None = None
