@@ -72,7 +72,8 @@ class RewardStock(Base):
 
     __tablename__ = "reward_stock"
 
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
     # The stock config.yml gave when last synchronised: raising it there adds the difference.
     configured: Mapped[int] = mapped_column(Integer)
     remaining: Mapped[int] = mapped_column(Integer)

@@ -41,11 +41,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('key_id', name=op.f('uq_integrations_key_id'))
     )
     op.create_table('reward_stock',
+    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('configured', sa.Integer(), nullable=False),
     sa.Column('remaining', sa.Integer(), nullable=False),
     sa.Column('updated_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('code', name=op.f('pk_reward_stock'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_stock')),
+    sa.UniqueConstraint('code', name=op.f('uq_reward_stock_code'))
     )
     op.create_table('loyalty_receipts',
     sa.Column('id', sa.Integer(), nullable=False),
