@@ -11,8 +11,10 @@ from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.loyalty.service import member_standing
 from bot.loyalty.stock import stock_left
+from bot.loyalty.vouchers import issue_vouchers
 from bot.messages import Button
 from bot.settings import Reward, localized
+from bot.storage.vouchers import unused_vouchers
 from handlers.followup import Followup
 from handlers.format import points
 from handlers.rewards import catalogue, find_reward, redeem_reward
@@ -69,6 +71,16 @@ async def show_rewards(turn: Turn, *, followup: Followup) -> None:
     standing = await member_standing(turn.session, member=turn.member, settings=turn.settings,
                                      now=turn.now)
     balance = standing.points.balance
+    await issue_vouchers(turn.session, member=turn.member, tier=standing.tier,
+                         birthday=turn.services.directory.birthday(turn.member),
+                         day=standing.today, settings=turn.settings, now=turn.now)
+    held = await unused_vouchers(turn.session, member_id=turn.member.id)
+    if held:
+        names = {v.code: localized(v.names, turn.language)
+                 for rule in turn.settings.membership.tiers for v in rule.vouchers}
+        separator = ", " if turn.language == "en" else "、"
+        turn.say(turn.t("redeem.vouchers", vouchers=separator.join(
+            names.get(v.code, v.code) for v in held)))
     rewards = catalogue(turn.settings)
     if not rewards:
         turn.say(turn.t("redeem.no_rewards"))

@@ -24,7 +24,8 @@ from bot.loyalty.earning import (
     split_reversal,
 )
 from bot.loyalty.points import ADJUST, EARN, lot_expiry
-from bot.loyalty.service import member_standing, member_zone, tier_at
+from bot.loyalty.service import MemberStanding, member_standing, member_zone, tier_at
+from bot.loyalty.vouchers import issue_vouchers
 from bot.settings import Settings
 from bot.storage import members as member_store
 from bot.storage import receipts
@@ -169,9 +170,13 @@ async def record_purchase(
             occurred_at=purchase.occurred_at,
             expires_on=lot_expiry(day, settings.membership.points.lot_lifetime_months),
             reason=f"消费积分 {purchase.ref}"[:200], external_ref=f"purchase:{purchase.ref}")
-    balance = await _settle(session, receipt_id=receipt_id, member=member, settings=settings,
-                            now=now, points=points)
-    return Outcome(purchase.ref, PURCHASE, member.member_no, tier, points, balance)
+    standing = await _settle(session, receipt_id=receipt_id, member=member,
+                             settings=settings, now=now, points=points)
+    # A purchase may lift the member into a tier whose vouchers are due this period.
+    await issue_vouchers(session, member=member, tier=standing.tier, birthday=birthday,
+                         day=standing.today, settings=settings, now=now)
+    return Outcome(purchase.ref, PURCHASE, member.member_no, tier, points,
+                   standing.points.balance)
 
 
 async def record_refund(
@@ -224,18 +229,19 @@ async def record_refund(
                               occurred_at=refund.occurred_at,
                               reason=f"退货扣回积分（余额不足部分） {purchase.ref}"[:200],
                               external_ref=f"refund:{refund.ref}:rest")
-    balance = await _settle(session, receipt_id=receipt_id, member=member, settings=settings,
-                            now=now, points=-take)
-    return Outcome(refund.ref, REFUND, member.member_no, purchase.tier, -take, balance)
+    standing = await _settle(session, receipt_id=receipt_id, member=member,
+                             settings=settings, now=now, points=-take)
+    return Outcome(refund.ref, REFUND, member.member_no, purchase.tier, -take,
+                   standing.points.balance)
 
 
 async def _settle(
     session: AsyncSession, *, receipt_id: int, member: Member, settings: Settings,
     now: datetime, points: int,
-) -> int:
-    """The balance after the write, stored on the receipt so a repeat answers the same."""
+) -> MemberStanding:
+    """The standing after the write; its balance is stored on the receipt so that a repeat
+    answers the same."""
     standing = await member_standing(session, member=member, settings=settings, now=now)
-    balance = standing.points.balance
     await session.execute(update(LoyaltyReceipt).where(LoyaltyReceipt.id == receipt_id)
-                          .values(balance=balance, points=points))
-    return balance
+                          .values(balance=standing.points.balance, points=points))
+    return standing
