@@ -185,6 +185,12 @@ class OrdersSettings(_Section):
     plugin: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
 
 
+class MembersSettings(_Section):
+    # "package.module:factory" building a retailer's member directory (CRM) that finds
+    # members and their tier; without one, Kefu's own tables do.
+    plugin: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+
+
 class TelegramSettings(_Section):
     enabled: bool = True
     mode: Literal["webhook", "polling", "auto"] = "auto"
@@ -251,6 +257,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     orders: OrdersSettings = OrdersSettings()
+    members: MembersSettings = MembersSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None

@@ -133,8 +133,10 @@ async def record_purchase(
     settings: Settings,
     now: datetime,
     source: str,
+    tier: str | None = None,
 ) -> Outcome:
-    """Records the purchase and earns its points by the tier the member had at its time.
+    """Records the purchase and earns its points by the tier the member had at its time
+    (``tier``: the one a plugged-in member directory reports instead).
 
     Raises:
         Refused: the ref was used before for a different purchase.
@@ -146,7 +148,9 @@ async def record_purchase(
     await lock_member(session, member_id=member.id)
     zone = member_zone(member, settings)
     day = purchase.occurred_at.astimezone(zone).date()
-    tier = await tier_at(session, member=member, settings=settings, moment=purchase.occurred_at)
+    if tier is None:
+        tier = await tier_at(session, member=member, settings=settings,
+                             moment=purchase.occurred_at)
     rule = settings.tier(tier)
     points = earned_points(purchase.amount,
                            rule=EarnRule(rule.points_per_yuan, rule.birthday_multiplier),

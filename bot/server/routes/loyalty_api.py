@@ -22,7 +22,8 @@ from bot.app import Kefu
 from bot.loyalty import engine
 from bot.loyalty.engine import Outcome, PurchaseIn, RefundIn, Refused
 from bot.loyalty.integrations import SignatureRefused, authenticate
-from bot.loyalty.members import find_member_for_api
+from bot.loyalty.members import resolve_member
+from bot.members_plugin import member_directory
 from bot.security.permissions import signed
 from bot.storage.db import transaction
 
@@ -121,13 +122,15 @@ async def _purchase(session: AsyncSession, kefu: Kefu, item: dict[str, Any], now
     _currency(body)
     amount = engine.check_amount(body.amount)
     occurred_at = engine.check_time(body.occurred_at, now=now)
-    member = await find_member_for_api(session, kefu.directory, body.member)
-    if member is None:
+    found = await resolve_member(session, directory=kefu.directory,
+                                 plugin=member_directory(kefu.settings), reference=body.member,
+                                 settings=kefu.settings, now=now)
+    if found is None:
         raise Refused("member", "no member with this member number or phone")
     return await engine.record_purchase(
-        session, member=member, birthday=kefu.directory.birthday(member),
+        session, member=found.member, birthday=kefu.directory.birthday(found.member),
         purchase=PurchaseIn(body.ref, amount, occurred_at, body.store),
-        settings=kefu.settings, now=now, source=source)
+        settings=kefu.settings, now=now, source=source, tier=found.tier)
 
 
 async def _refund(session: AsyncSession, kefu: Kefu, item: dict[str, Any], now: datetime,
