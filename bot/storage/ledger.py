@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -11,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.loyalty.points import LedgerEntry
 from bot.storage.models import Member, PointTransaction, Purchase
-from bot.storage.upsert import insert_ignore
+from bot.storage.models_loyalty import PointsSnapshot
+from bot.storage.upsert import insert_ignore, upsert
 
 
 async def add_transaction(
@@ -59,15 +61,19 @@ async def list_transactions(
 
 
 async def ledger_entries(
-    session: AsyncSession, *, member_id: int, zone: ZoneInfo
+    session: AsyncSession, *, member_id: int, zone: ZoneInfo, after: datetime | None = None
 ) -> list[LedgerEntry]:
+    """The member's entries in time order; with ``after``, only those dated later."""
     # Only the columns the lot arithmetic needs: a long ledger is read without building
     # an ORM object per row.
-    rows = await session.execute(
+    statement = (
         select(PointTransaction.kind, PointTransaction.points, PointTransaction.occurred_at,
                PointTransaction.expires_on)
         .where(PointTransaction.member_id == member_id)
         .order_by(PointTransaction.occurred_at, PointTransaction.id))
+    if after is not None:
+        statement = statement.where(PointTransaction.occurred_at > after)
+    rows = await session.execute(statement)
     return [
         LedgerEntry(
             kind=kind,
@@ -78,6 +84,27 @@ async def ledger_entries(
         )
         for kind, points, occurred_at, expires_on in rows
     ]
+
+
+async def count_entries_through(session: AsyncSession, *, member_id: int,
+                                through: datetime) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(PointTransaction).where(
+            PointTransaction.member_id == member_id, PointTransaction.occurred_at <= through))
+        or 0)
+
+
+async def get_snapshot(session: AsyncSession, *, member_id: int) -> PointsSnapshot | None:
+    return await session.get(PointsSnapshot, member_id)
+
+
+async def save_snapshot(session: AsyncSession, *, member_id: int, zone: str,
+                        through_at: datetime, entries: int, state: dict[str, Any],
+                        now: datetime) -> None:
+    await upsert(session, PointsSnapshot,
+                 {"member_id": member_id, "zone": zone, "through_at": through_at,
+                  "entries": entries, "state": state, "updated_at": now},
+                 conflict=["member_id"])
 
 
 async def lock_member(session: AsyncSession, *, member_id: int) -> None:

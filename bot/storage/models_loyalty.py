@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -93,3 +94,18 @@ class MemberVoucher(Base):
     tier: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class PointsSnapshot(Base):
+    """A member's ledger replayed up to ``through_at``: a long ledger is then read from there
+    on. Valid only while exactly ``entries`` ledger rows are dated up to ``through_at`` (a
+    backdated entry invalidates it) and for the zone it was replayed in."""
+
+    __tablename__ = "points_snapshots"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    through_at: Mapped[datetime]
+    entries: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

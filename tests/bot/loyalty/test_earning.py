@@ -1,5 +1,6 @@
 """The earn and refund rules, with properties checked over generated purchases and ledgers."""
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -130,3 +131,32 @@ def test_earn_then_full_refund_leaves_the_balance_unchanged(
             entries.append(LedgerEntry(ADJUST, -part, TODAY))
     assert taken == earned
     assert summarise(entries, today=TODAY).balance == before - max(spent, 0)
+
+
+@settings(max_examples=200)
+@given(ledger_entries, st.integers(min_value=0, max_value=300),
+       st.integers(min_value=-400, max_value=0))
+def test_a_replay_resumed_from_its_stored_state_equals_a_full_replay(
+    history: list[tuple[str, int, int]], split_days_ago: int, today_offset: int
+) -> None:
+    from bot.loyalty.points import EXPIRE, Replay, sort_key
+
+    entries = []
+    for index, (kind, points, days_ago) in enumerate(history):
+        on = TODAY - timedelta(days=days_ago)
+        if kind == EARN:
+            entries.append(LedgerEntry(EARN, points, on, lot_expiry(on, 12)))
+        elif index % 5 == 0:
+            entries.append(LedgerEntry(EXPIRE, -points, on))
+        else:
+            entries.append(LedgerEntry(kind, -points, on))
+    ordered = sorted(entries, key=sort_key)
+    cut = TODAY - timedelta(days=split_days_ago)
+    first = [e for e in ordered if e.occurred_on <= cut]
+    rest = [e for e in ordered if e.occurred_on > cut]
+    stored = Replay()
+    stored.apply(first)
+    resumed = Replay.from_data(json.loads(json.dumps(stored.as_data())))
+    resumed.apply(rest)
+    today = TODAY + timedelta(days=today_offset)
+    assert resumed.summary(today=today) == summarise(entries, today=today)
