@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory import Directory
 from bot.errors import ImportValidationError, KefuError
+from bot.loyalty.engine import PurchaseIn, Refused, record_purchase
 from bot.loyalty.points import ADJUST, EARN, EXPIRE, REDEEM, lot_expiry
 from bot.phones import normalize_phone
 from bot.settings import LANGUAGES, Settings
@@ -164,6 +165,10 @@ def _parse_row(line: int, row: dict[str, str], *, settings: Settings, today: dat
         amount = _decimal(row, "amount")
         if not Decimal(0) < amount <= MAX_AMOUNT:
             raise _RowError(f"amount {amount} must be above 0 and at most {MAX_AMOUNT}")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise _RowError(f"amount {amount} has more than two decimal places")
+        if occurred_at.astimezone(zone).date() > today:
+            raise _RowError(f"occurred_at {occurred_at:%Y-%m-%d %H:%M} is in the future")
         return PurchaseRow(line, member_no, occurred_at, amount, row.get("store") or None, ref)
     if record == "points":
         kind = row.get("kind", "").lower()
@@ -240,6 +245,10 @@ async def apply(
     cache: dict[str, Member] = {}
     lifetime = settings.membership.points.lot_lifetime_months
     missing: list[str] = []
+    # A purchase row with an earn row of its own (same member and time) keeps the points the
+    # source system gave (migrations); any other purchase earns by Kefu's rules.
+    paired = {(row.member_no, row.occurred_at) for row in rows
+              if isinstance(row, PointsRow) and row.kind == EARN}
     for row in rows:
         if isinstance(row, MemberRow):
             problem = await _upsert_member(session, row, directory=directory, settings=settings,
@@ -253,11 +262,23 @@ async def apply(
                 missing.append(f"row {row.line}: member {row.member_no} does not exist")
                 continue
             cache[row.member_no] = member
-            if isinstance(row, PurchaseRow):
+            if isinstance(row, PurchaseRow) and (row.member_no, row.occurred_at) in paired:
                 added = await add_purchase(session, member_id=member.id, amount=row.amount,
                                            occurred_at=row.occurred_at, store_code=row.store,
                                            external_ref=row.ref)
                 report.purchases_added += added is not None
+            elif isinstance(row, PurchaseRow):
+                try:
+                    outcome = await record_purchase(
+                        session, member=member, birthday=directory.birthday(member),
+                        purchase=PurchaseIn(row.ref, row.amount, row.occurred_at, row.store),
+                        settings=settings, now=now, source="import")
+                except Refused as exc:
+                    missing.append(f"row {row.line}: {exc}")
+                    continue
+                added = None if outcome.repeated else 0
+                report.purchases_added += not outcome.repeated
+                report.points_added += bool(outcome.points) and not outcome.repeated
             else:
                 expires = row.expires_on
                 if row.kind in (EARN, ADJUST) and row.points > 0 and expires is None:

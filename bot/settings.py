@@ -106,6 +106,14 @@ class NluSettings(_Section):
     destructive_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
+class TierVoucher(_Section):
+    code: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    names: LocalizedText
+    # Once a "month" or once a "year"; with birthday_month only in the birthday month.
+    period: Literal["month", "year"] = "year"
+    birthday_month: bool = False
+
+
 class TierRule(_Section):
     code: TierCode
     names: LocalizedText
@@ -116,6 +124,10 @@ class TierRule(_Section):
     qualify: Literal["any", "all"] = "any"
     points_per_yuan: Decimal = Field(default=Decimal(1), ge=0)
     benefits: list[LocalizedText] = Field(default_factory=list)
+    # Points earned in the member's birthday month are multiplied by this (1: no bonus).
+    birthday_multiplier: Decimal = Field(default=Decimal(1), ge=1, le=10)
+    # Vouchers the tier brings, each put into the member's rewards once per period.
+    vouchers: list[TierVoucher] = Field(default_factory=list)
 
 
 class PointsSettings(_Section):
@@ -175,6 +187,12 @@ class KnowledgeSettings(_Section):
 class OrdersSettings(_Section):
     # "package.module:factory" building an order system to look orders up; without one the
     # bot explains where to find an order and offers a person.
+    plugin: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+
+
+class MembersSettings(_Section):
+    # "package.module:factory" building a retailer's member directory (CRM) that finds
+    # members and their tier; without one, Kefu's own tables do.
     plugin: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
 
 
@@ -263,6 +281,7 @@ class Settings(BaseSettings):
     orders: OrdersSettings = OrdersSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     alerts: AlertsSettings = AlertsSettings()
+    members: MembersSettings = MembersSettings()
 
     # Environment-only values (docs/INTERFACES.md names them).
     config: Path | None = None

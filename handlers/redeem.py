@@ -10,8 +10,11 @@ from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.loyalty.service import member_standing
+from bot.loyalty.stock import stock_left
+from bot.loyalty.vouchers import issue_vouchers
 from bot.messages import Button
 from bot.settings import Reward, localized
+from bot.storage.vouchers import unused_vouchers
 from handlers.followup import Followup
 from handlers.format import points
 from handlers.rewards import catalogue, find_reward, redeem_reward
@@ -51,7 +54,9 @@ def _confirm_values(turn: Turn, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _affordable(values: dict[str, Any]) -> bool:
-    return int(values["choice"]["cost"]) <= int(values["balance"])
+    """Ask for the confirmation only when the points suffice and the reward is in stock."""
+    in_stock = values["choice"]["code"] not in values.get("sold_out", ())
+    return in_stock and int(values["choice"]["cost"]) <= int(values["balance"])
 
 
 def parse_choice(turn: Turn, text: str) -> dict[str, Any] | None:
@@ -66,6 +71,16 @@ async def show_rewards(turn: Turn, *, followup: Followup) -> None:
     standing = await member_standing(turn.session, member=turn.member, settings=turn.settings,
                                      now=turn.now)
     balance = standing.points.balance
+    await issue_vouchers(turn.session, member=turn.member, tier=standing.tier,
+                         birthday=turn.services.directory.birthday(turn.member),
+                         day=standing.today, settings=turn.settings, now=turn.now)
+    held = await unused_vouchers(turn.session, member_id=turn.member.id)
+    if held:
+        names = {v.code: localized(v.names, turn.language)
+                 for rule in turn.settings.membership.tiers for v in rule.vouchers}
+        separator = ", " if turn.language == "en" else "、"
+        turn.say(turn.t("redeem.vouchers", vouchers=separator.join(
+            names.get(v.code, v.code) for v in held)))
     rewards = catalogue(turn.settings)
     if not rewards:
         turn.say(turn.t("redeem.no_rewards"))
@@ -74,13 +89,15 @@ async def show_rewards(turn: Turn, *, followup: Followup) -> None:
         turn.say(turn.t("redeem.short_all", balance=points(balance),
                         reward=_name(turn, rewards[0]), points=points(rewards[0].points)))
         return
+    left = await stock_left(turn.session, rewards, now=turn.now)
     values: dict[str, Any] = {"balance": balance,
-                              "ref": f"redeem:{turn.conversation.id}:{turn.message_id}"}
+                              "ref": f"redeem:{turn.conversation.id}:{turn.message_id}",
+                              "sold_out": [code for code, n in left.items() if n == 0]}
     chosen = parse_choice(turn, turn.argument) or parse_choice(turn, turn.text)
     if chosen is None:
         lines = [turn.t("redeem.header", balance=points(balance))]
-        lines += [turn.t("redeem.item", number=number, reward=_name(turn, r),
-                         points=points(r.points))
+        lines += [turn.t("redeem.item_sold_out" if left.get(r.code) == 0 else "redeem.item",
+                         number=number, reward=_name(turn, r), points=points(r.points))
                   for number, r in enumerate(rewards, start=1)]
         turn.say("\n".join(lines))
     else:
@@ -93,6 +110,9 @@ async def finish_redemption(turn: Turn, values: dict[str, Any]) -> None:
     reward = _reward(turn, values["choice"]["code"])
     assert reward is not None
     balance = int(values.get("balance", 0))
+    if reward.code in values.get("sold_out", ()):  # known before the confirmation
+        turn.say(turn.t("redeem.sold_out", reward=_name(turn, reward)))
+        return
     if "confirm" not in values:  # the choice costs more than the balance: never asked
         turn.say(turn.t("redeem.short", reward=_name(turn, reward), points=points(reward.points),
                         balance=points(balance)))
@@ -105,6 +125,8 @@ async def finish_redemption(turn: Turn, values: dict[str, Any]) -> None:
     if result.status == "short":
         turn.say(turn.t("redeem.short", reward=_name(turn, reward), points=points(reward.points),
                         balance=points(result.balance)))
+    elif result.status == "sold_out":  # the last one went while the member confirmed
+        turn.say(turn.t("redeem.sold_out", reward=_name(turn, reward)))
     elif result.status == "already":
         turn.say(turn.t("redeem.already", balance=points(result.balance)))
     else:

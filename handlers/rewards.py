@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import to_simplified
 from bot.loyalty.points import REDEEM
 from bot.loyalty.service import member_standing
+from bot.loyalty.stock import take_from_stock
 from bot.settings import Reward, Settings
 from bot.storage.ledger import add_transaction
 from bot.storage.models import Member, PointTransaction
@@ -19,7 +20,7 @@ from bot.storage.models import Member, PointTransaction
 
 @dataclass(frozen=True, slots=True)
 class Redemption:
-    status: Literal["redeemed", "already", "short"]
+    status: Literal["redeemed", "already", "short", "sold_out"]
     # The balance after the debit (redeemed, already) or as it stands (short).
     balance: int
     transaction_id: int | None
@@ -54,7 +55,8 @@ async def redeem_reward(
     session: AsyncSession, *, member: Member, reward: Reward, ref: str, settings: Settings,
     now: datetime,
 ) -> Redemption:
-    """Debits ``reward.points`` once per ``ref``; refuses when the balance is short.
+    """Debits ``reward.points`` once per ``ref``; refuses when the balance is short or the
+    reward is sold out (its stock is taken in the same transaction).
 
     The member row lock makes concurrent redemptions of the same points wait for each other
     (PostgreSQL); the balance is read only after the lock, so the second sees the first's
@@ -69,6 +71,9 @@ async def redeem_reward(
         return Redemption("already", balance, done)
     if balance < reward.points:
         return Redemption("short", balance, None)
+    # The stock is taken in the same transaction as the debit: both happen or neither.
+    if not await take_from_stock(session, reward, now=now):
+        return Redemption("sold_out", balance, None)
     transaction_id = await add_transaction(
         session, member_id=member.id, kind=REDEEM, points=-reward.points, occurred_at=now,
         reason=reward.names.get("zh-Hans", reward.code), external_ref=ref)

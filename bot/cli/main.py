@@ -11,6 +11,7 @@ from bot.cli import (
     db_cmd,
     demo_cmd,
     jobs_cmd,
+    integrations_cmd,
     keys_cmd,
     members_cmd,
     privacy_cmd,
@@ -40,6 +41,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(privacy_cmd.app, name="privacy")
 app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(integrations_cmd.app, name="integrations")
 members_cmd.app.command("export")(privacy_cmd.export_command)
 members_cmd.app.command("erase")(privacy_cmd.erase_command)
 

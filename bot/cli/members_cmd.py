@@ -57,6 +57,8 @@ def import_members(
     file: Annotated[Path, typer.Argument(help="CSV file (UTF-8 or GB18030)")],
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Import the valid rows and report the invalid ones")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Check and apply everything, report, then roll it all back")] = False,
 ) -> None:
     """Import or update members, purchases and point transactions from a CSV export."""
     settings = settings_or_exit()
@@ -73,23 +75,30 @@ def import_members(
                        "--skip-invalid to import the valid rows only.")
 
     async def work() -> importer.ImportReport:
-        async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
+        async with open_kefu(settings) as kefu, kefu.sessions() as session:
+            pending = await session.begin()
             if len(parsed) < PROGRESS_FROM_ROWS:
-                return await importer.apply(session, parsed, directory=kefu.directory,
-                                            settings=settings, now=clock_now,
-                                            skip_invalid=skip_invalid)
-            with Progress(transient=True) as progress:
-                task = progress.add_task("Importing", total=len(parsed))
-                return await importer.apply(
-                    session, parsed, directory=kefu.directory, settings=settings,
-                    now=clock_now, skip_invalid=skip_invalid,
-                    progress=lambda n: progress.advance(task, n))
+                report = await importer.apply(session, parsed, directory=kefu.directory,
+                                              settings=settings, now=clock_now,
+                                              skip_invalid=skip_invalid)
+            else:
+                with Progress(transient=True) as progress:
+                    task = progress.add_task("Importing", total=len(parsed))
+                    report = await importer.apply(
+                        session, parsed, directory=kefu.directory, settings=settings,
+                        now=clock_now, skip_invalid=skip_invalid,
+                        progress=lambda n: progress.advance(task, n))
+            # A dry run goes through every step (points by the rules included), then keeps
+            # nothing.
+            await (pending.rollback() if dry_run else pending.commit())
+            return report
 
     report = run_async(work)
     for problem in report.skipped:
         typer.echo(problem, err=True)
     typer.echo(
-        f"Imported {report.rows} row(s): {report.members_created} member(s) created, "
+        ("Dry run, nothing written: would have imported " if dry_run else "Imported ")
+        + f"{report.rows} row(s): {report.members_created} member(s) created, "
         f"{report.members_updated} updated, {report.purchases_added} purchase(s) and "
         f"{report.points_added} point transaction(s) added, {report.unchanged} unchanged"
         + (f", {len(errors) + len(report.skipped)} skipped" if skip_invalid else "") + ".")

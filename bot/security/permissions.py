@@ -155,6 +155,17 @@ def public(path: str) -> str:
     return path
 
 
+# Routes that authenticate every request by an integration's signature (tills and shops
+# posting purchases): no login, but nothing unsigned gets through (401).
+SIGNED_PATHS: set[str] = set()
+
+
+def signed(path: str) -> str:
+    """Declares ``path`` signed: the route checks the request's signature itself."""
+    SIGNED_PATHS.add(path)
+    return path
+
+
 def _guards(dependant: Dependant) -> Iterator[Action]:
     for dependency in dependant.dependencies:
         if isinstance(dependency.call, _Guard):
@@ -184,7 +195,8 @@ def _contexts(app: FastAPI) -> Iterator[Any]:
 
 
 def route_rule(route: Any) -> Action | str | None:
-    """``"public"``, the action guarding the route, or ``None`` when it has no rule.
+    """``"public"``, ``"signed"``, the action guarding the route, or ``None`` when it has no
+    rule.
     ``route``: a route of ``app.routes`` or a FastAPI route context."""
     dependant = getattr(route, "dependant", None)
     if isinstance(dependant, Dependant):
@@ -194,6 +206,8 @@ def route_rule(route: Any) -> Action | str | None:
     path = getattr(route, "path", None)
     if path is not None and path in PUBLIC_PATHS:
         return "public"
+    if path is not None and path in SIGNED_PATHS:
+        return "signed"
     return None
 
 

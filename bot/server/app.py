@@ -20,7 +20,7 @@ from bot.security.http import install_security
 from bot.server.limits import BodySizeLimit
 from bot.server.openapi import document_errors
 from bot.server.rasa_body import JsonWhateverContentType
-from bot.server.routes import core, privacy, web, web_stream
+from bot.server.routes import core, loyalty_api, privacy, web, web_stream
 from bot.server.routes import telegram as telegram_routes
 from bot.server.routes import wechat as wechat_routes
 from bot.server.routes.web import STATIC_DIR
@@ -61,6 +61,7 @@ def create_app(
     document_errors(app)
     app.include_router(privacy.router)
     app.include_router(core.router)
+    app.include_router(loyalty_api.router)
     app.include_router(web.router)
     app.include_router(telegram_routes.router)
     app.include_router(wechat_routes.router)

@@ -103,3 +103,39 @@ async def test_unknown_columns_and_missing_files_are_refused(tmp_path: Path) -> 
         importer.read_csv(write(tmp_path, "record,member_no,shoe_size\n"))
     with pytest.raises(KefuError, match="does not exist"):
         importer.read_csv(tmp_path / "nope.csv")
+
+
+RULES = """record,member_no,phone,name,birthday,language,occurred_at,amount,store,kind,points,reason,ref
+member,M200001,13912345678,周杰,1990-04-01,zh-Hans,,,,,,,
+purchase,M200001,,,,,2026-10-01 15:30,1288.00,sh-jingan,,,,pos-1
+points,M200001,,,,,2026-10-01 15:30,,,earn,1000,消费积分,pos-1-pts
+purchase,M200001,,,,,2026-10-02 11:00,99.99,sh-jingan,,,,pos-2
+purchase,M200001,,,,,2026-04-05 11:00,100.00,sh-jingan,,,,pos-0
+"""
+
+
+async def test_a_purchase_without_its_own_points_row_earns_by_the_rules(
+    kefu: Kefu, tmp_path: Path
+) -> None:
+    first = await run_import(kefu, write(tmp_path, RULES))
+    # pos-1 keeps the 1,000 points its source gave; pos-2 earns 99.99 × 1 = 99 (rounded down)
+    # and pos-0, in April, the birthday month, 100 × 2 = 200
+    assert (first.purchases_added, first.points_added) == (3, 3)
+    async with kefu.sessions() as session:
+        rows = dict((await session.execute(
+            select(PointTransaction.external_ref, PointTransaction.points))).all())
+    assert rows == {"pos-1-pts": 1000, "purchase:pos-2": 99, "purchase:pos-0": 200}
+    again = await run_import(kefu, write(tmp_path, RULES))
+    assert (again.purchases_added, again.points_added, again.unchanged) == (0, 0, 5)
+    assert await counts(kefu) == (1, 3, 3)
+
+
+async def test_future_purchases_and_fractions_of_a_fen_are_row_errors(
+    kefu: Kefu, tmp_path: Path
+) -> None:
+    bad = RULES + "purchase,M200001,,,,,2027-01-01 10:00,10.00,,,,,pos-9\n" \
+                  "purchase,M200001,,,,,2026-10-01 10:00,10.005,,,,,pos-10\n"
+    rows = importer.read_csv(write(tmp_path, bad))
+    _, errors = importer.validate(rows, settings=kefu.settings, today=FIXED_NOW.date())
+    assert len(errors) == 2
+    assert "future" in errors[0] and "decimal places" in errors[1]

@@ -121,3 +121,89 @@ async def test_two_chats_confirming_at_once_redeem_once(kefu: Kefu, chat: Chat,
     assert sum("兑换成功" in a for a in answers) == 1
     assert sum("积分不足" in a for a in answers) == 1
     assert await _debits(kefu) == [-1000]
+
+
+def _with_stock(kefu: Kefu, code: str, stock: int) -> Kefu:
+    rewards = [r.model_copy(update={"stock": stock}) if r.code == code else r
+               for r in kefu.settings.rewards]
+    settings = kefu.settings.model_copy(update={"rewards": rewards})
+    object.__setattr__(kefu.services, "settings", settings)
+    kefu.settings = settings
+    return kefu
+
+
+async def _stock(kefu: Kefu, code: str) -> int:
+    from bot.storage.models_loyalty import RewardStock
+
+    async with kefu.sessions() as session:
+        left = await session.scalar(select(RewardStock.remaining)
+                                    .where(RewardStock.code == code))
+        return int(left) if left is not None else -1
+
+
+async def test_the_last_unit_goes_once_and_sold_out_is_said_before_the_confirmation(
+        kefu: Kefu, chat: Chat) -> None:
+    _with_stock(kefu, "coffee", 1)
+    await bound_member(kefu, points=1200)
+    await bound_member(kefu, sender="bob", member_no="M100002", phone="+8613900000002")
+    await chat.say("/points_redeem coffee")
+    assert "兑换成功" in await chat.say("/affirm")
+    assert await _stock(kefu, "coffee") == 0
+    bob = Chat(chat.dialogue, sender="bob")
+    listing = await bob.say("/points_redeem")
+    assert "咖啡券 — 300 分（已兑完）" in listing
+    answer = await bob.say("/points_redeem coffee")
+    assert "已经兑完" in answer and "确认" not in answer
+    assert await _debits(kefu) == [-300]
+
+
+async def test_raising_the_configured_stock_adds_the_difference(kefu: Kefu) -> None:
+    from bot.loyalty.stock import stock_left
+
+    _with_stock(kefu, "tote", 2)
+    member = await bound_member(kefu, points=5000)
+    reward = next(r for r in kefu.settings.rewards if r.code == "tote")
+    async with transaction(kefu.sessions) as session:
+        fresh = await session.get(Member, member.id)
+        assert fresh is not None
+        result = await redeem_reward(session, member=fresh, reward=reward, ref="r1",
+                                     settings=kefu.settings, now=FIXED_NOW)
+        assert result.status == "redeemed"
+    _with_stock(kefu, "tote", 5)
+    async with transaction(kefu.sessions) as session:
+        left = await stock_left(session, kefu.settings.rewards, now=FIXED_NOW)
+    assert left["tote"] == 4 and left["coffee"] is None
+
+
+async def test_concurrent_redemptions_never_oversell(kefu: Kefu, database: Database) -> None:
+    """Eight members redeem the last three totes at the same moment (PostgreSQL)."""
+    if database.backend != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    _with_stock(kefu, "tote", 3)
+    reward = next(r for r in kefu.settings.rewards if r.code == "tote")
+    members = [await bound_member(kefu, sender=f"s{i}", member_no=f"M10010{i}",
+                                  phone=f"+861390000010{i}", points=2000) for i in range(8)]
+    async with transaction(kefu.sessions) as session:  # the row exists before the rush
+        from bot.loyalty.stock import stock_left
+
+        await stock_left(session, kefu.settings.rewards, now=FIXED_NOW)
+    start = asyncio.Event()
+
+    async def redeem(member: Member) -> str:
+        await start.wait()
+        async with transaction(kefu.sessions) as session:
+            fresh = await session.get(Member, member.id)
+            assert fresh is not None
+            result = await redeem_reward(session, member=fresh, reward=reward,
+                                         ref=f"rush:{member.id}", settings=kefu.settings,
+                                         now=FIXED_NOW)
+            await asyncio.sleep(0.05)  # hold the transaction open: the others must wait
+            return result.status
+
+    tasks = [asyncio.create_task(redeem(m)) for m in members]
+    start.set()
+    statuses = await asyncio.gather(*tasks)
+    assert sorted(statuses).count("redeemed") == 3
+    assert statuses.count("sold_out") == 5
+    assert await _stock(kefu, "tote") == 0
+    assert sorted(await _debits(kefu)) == [-1500] * 3
