@@ -19,8 +19,11 @@ from bot.channels.telegram_sender import TelegramSender, make_bot
 from bot.channels.wechat import WeChatKeys
 from bot.channels.wechat_sender import WeChatSender, make_client
 from bot.channels.wechat_session import DatabaseSessionStorage
+from bot.errors import ConfigError
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.settings import Settings
+from bot.spool.store import FileSpool, RedisSpool, Spool
+from bot.spool.turns import GuardedTurns
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,9 @@ TELEGRAM_POLICY = ChannelPolicy(per_second=29.0, per_chat_interval=1.0, window_l
                                 window_seconds=1.0)
 WECHAT_POLICY = ChannelPolicy(per_second=50.0, reply_window=True)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# Tasks that stop doing new work by themselves on shutdown and are waited for.
+DRAINED_TASKS = frozenset({"outbox-dispatcher", "spool-replay", "wechat-turn",
+                           "wechat-release", "telegram-turn"})
 
 
 def wechat_keys(settings: Settings) -> WeChatKeys | None:
@@ -47,6 +53,7 @@ class Delivery:
 
     kefu: Kefu
     dispatcher: Dispatcher
+    turns: GuardedTurns
     telegram: TelegramSender | None = None
     wechat_keys: WeChatKeys | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -64,6 +71,7 @@ class Delivery:
         if not background:
             return
         self.spawn(self.dispatcher.run(self.stop_event), "outbox-dispatcher")
+        self.spawn(self.turns.replay_loop(self.stop_event), "spool-replay")
         if self.telegram is not None:
             settings = self.kefu.settings
             mode = settings.channels.telegram.mode
@@ -75,13 +83,27 @@ class Delivery:
                 self.spawn(self._poll_telegram(), "telegram-polling")
 
     async def stop(self) -> None:
+        """The graceful drain (SIGTERM): claim nothing more, give back claimed rows not yet
+        being sent, let the sends already out finish and record them, for at most
+        ``outbox.drain_seconds``; then cancel what is left."""
         self.stop_event.set()
+        self.dispatcher.stop_claiming()
+        draining = [t for t in self.tasks if t.get_name() in DRAINED_TASKS]
+        if draining:
+            _done, late = await asyncio.wait(
+                draining, timeout=self.kefu.settings.outbox.drain_seconds)
+            if late:
+                log.warning("outbox drain did not finish within %.0f s; %d sends still in "
+                            "flight are cancelled and will be retried (they may repeat)",
+                            self.kefu.settings.outbox.drain_seconds,
+                            len(self.dispatcher.in_flight))
         for task in list(self.tasks):
             task.cancel()
         for task in list(self.tasks):
             with suppress(asyncio.CancelledError, Exception):
                 await task
         await self.dispatcher.aclose()
+        await self.turns.spool.aclose()
 
     async def _register_webhook(self) -> None:
         """setWebhook with retries: a 429 at start-up must not crash the server."""
@@ -156,10 +178,39 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> D
         built[wechat.NAME] = WeChatSender(make_client(
             settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
             settings.wechat_api_base_url, session=_token_storage(kefu)))
+    outbox = settings.outbox
     dispatcher = Dispatcher(sessions=kefu.sessions, senders=built,
-                            policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY})
-    return Delivery(kefu=kefu, dispatcher=dispatcher, telegram=telegram_sender,
-                    wechat_keys=wechat_keys(settings))
+                            policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY},
+                            lease=timedelta(seconds=outbox.lease_seconds),
+                            retry_for=timedelta(hours=outbox.retry_hours),
+                            max_backoff=outbox.max_backoff_seconds,
+                            concurrency=outbox.concurrency,
+                            merge=frozenset({wechat.NAME} if outbox.merge_backlog else ()))
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(coroutine: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine, name=name)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return task
+
+    turns = GuardedTurns(dialogue=kefu.dialogue, sessions=kefu.sessions,
+                         spool=build_spool(settings), spawn=spawn, wake=dispatcher.wake,
+                         max_interval=settings.spool.replay_max_interval_seconds)
+    return Delivery(kefu=kefu, dispatcher=dispatcher, turns=turns, telegram=telegram_sender,
+                    wechat_keys=wechat_keys(settings), tasks=tasks)
+
+
+def build_spool(settings: Settings) -> Spool:
+    """Redis when configured (every replica sees one spool), else a local directory."""
+    backend = settings.spool.backend
+    url = settings.effective_redis_url
+    if backend == "redis" or (backend == "auto" and url):
+        if not url:
+            raise ConfigError("spool.backend is redis but redis.url is not set "
+                              "(KEFU_REDIS__URL)")
+        return RedisSpool(url, prefix=settings.spool.redis_key)
+    return FileSpool(settings.spool.dir or settings.app.data_dir / "spool")
 
 
 def _token_storage(kefu: Kefu) -> Any:

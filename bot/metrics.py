@@ -17,3 +17,14 @@ OUTBOX_FAILED = Counter("kefu_outbox_failed_total", "Messages given up on", ["ch
 OUTBOX_RETRIED = Counter("kefu_outbox_retried_total", "Sends put back for a retry",
                          ["channel", "reason"])
 OUTBOX_PENDING = Gauge("kefu_outbox_pending", "Messages waiting for delivery", ["channel"])
+OUTBOX_GAVE_UP = Counter("kefu_outbox_gave_up_total",
+                         "Messages given up on, by why (retries_exhausted, window, "
+                         "undeliverable, permanent)", ["channel", "reason"])
+OUTBOX_OLDEST_PENDING = Gauge("kefu_outbox_oldest_pending_seconds",
+                              "Age of the oldest message waiting for delivery", ["channel"])
+SPOOL_PENDING = Gauge("kefu_spool_pending", "Inbound pushes waiting in the spool for the "
+                      "database")
+SPOOL_SPOOLED = Counter("kefu_spool_spooled_total", "Inbound pushes kept in the spool because "
+                        "the database could not take them in time", ["channel"])
+SPOOL_REPLAYED = Counter("kefu_spool_replayed_total", "Spooled pushes replayed into the "
+                         "database", ["channel"])

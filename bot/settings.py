@@ -25,6 +25,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.cases.settings import CasesSettings
 from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
+from bot.outbox.settings import OutboxSettings
+from bot.spool.settings import SpoolSettings
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
@@ -207,6 +209,20 @@ class SecuritySettings(_Section):
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
 
 
+class ReadinessSettings(_Section):
+    """What /readyz checks; each failed check makes it answer 503 with the reason."""
+
+    # The database must answer SELECT 1 within this.
+    database_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    # Free space below this on the SQLite database's or the file spool's disk.
+    min_free_mb: int = Field(default=64, ge=0)
+    # More pushes than this waiting in the spool for the database.
+    max_spooled: int = Field(default=1000, ge=1)
+    # A due outbox row no dispatcher has tried for this long: delivery is stuck here
+    # (a platform outage does not count: its rows have been tried). 0 turns it off.
+    max_unclaimed_seconds: float = Field(default=120.0, ge=0)
+
+
 class ChannelsSettings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
@@ -239,6 +255,9 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     orders: OrdersSettings = OrdersSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    spool: SpoolSettings = SpoolSettings()
+    readiness: ReadinessSettings = ReadinessSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None
