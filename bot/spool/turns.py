@@ -46,6 +46,7 @@ class GuardedTurns:
         # Senders with pushes in the spool: their next pushes queue behind, in order.
         self._waiting: set[tuple[str, str]] = set()
         self._replay_now = asyncio.Event()
+        self._last_pass_ok = True
         self.replayed = 0
 
     async def run(self, inbound: InboundMessage, *, wait: float) -> TurnResult | None:
@@ -96,14 +97,20 @@ class GuardedTurns:
             return
         self._spawn(self._finish(push, done.result()), "spool-settle")
 
-    async def _finish(self, push: SpooledPush, result: TurnResult) -> None:
-        """The turn is stored: its replies are due at once, and the entry can go."""
+    async def _finish(self, push: SpooledPush, result: TurnResult, *,
+                      release: bool = True) -> None:
+        """The turn is stored: the entry can go, and its replies are due at once."""
+        await self.spool.remove(push.key)
+        if release:
+            await self._release_all([result])
+        self._forget_sender_if_done(push.inbound)
+
+    async def _release_all(self, results: list[TurnResult]) -> None:
         try:
-            await self._release_replies(result)
+            for result in results:
+                await self._release_replies(result)
         except Exception as exc:  # the dispatcher still sends them after the passive hold
             failures.failure("spool.release", "could not make replies due now", exc=exc)
-        await self.spool.remove(push.key)
-        self._forget_sender_if_done(push.inbound)
 
     def _forget_sender_if_done(self, inbound: InboundMessage) -> None:
         # Re-learnt from the spool on the next replay pass if more of theirs wait there.
@@ -154,9 +161,28 @@ class GuardedTurns:
         if not pushes:
             return None
         busy = set(self._live.values())
+        done: list[TurnResult] = []
+        try:
+            await self._replay(pushes, busy, done, stop)
+        finally:
+            # All at once: a follower's backlog is then merged into as few sends as can be.
+            await self._release_all(done)
+        if not self._last_pass_ok:
+            return False
+        remaining = await self.spool.pending()
+        metrics.SPOOL_PENDING.set(len(remaining))
+        self._waiting = {(p.inbound.channel, p.inbound.sender_id) for p in remaining}
+        if len(pushes) > len(remaining):
+            log.info("replayed %d spooled pushes; %d left", len(pushes) - len(remaining),
+                     len(remaining))
+        return True
+
+    async def _replay(self, pushes: list[SpooledPush], busy: set[tuple[str, str]],
+                      done: list[TurnResult], stop: asyncio.Event | None) -> None:
+        self._last_pass_ok = True
         for push in pushes:
             if stop is not None and stop.is_set():
-                return True
+                return
             if (push.inbound.channel, push.inbound.sender_id) in busy:
                 continue
             try:
@@ -165,19 +191,14 @@ class GuardedTurns:
                 if database_unavailable(exc):
                     failures.failure("spool.replay", "database still unavailable; %d pushes "
                                      "wait in the spool", len(pushes), exc=exc)
-                    return False
+                    self._last_pass_ok = False
+                    return
                 await self._failed(push, exc)
                 continue
-            await self._finish(push, result)
+            await self._finish(push, result, release=False)
+            done.append(result)
             self.replayed += 1
             metrics.SPOOL_REPLAYED.labels(push.inbound.channel).inc()
-        remaining = await self.spool.pending()
-        metrics.SPOOL_PENDING.set(len(remaining))
-        self._waiting = {(p.inbound.channel, p.inbound.sender_id) for p in remaining}
-        if len(pushes) > len(remaining):
-            log.info("replayed %d spooled pushes; %d left", len(pushes) - len(remaining),
-                     len(remaining))
-        return True
 
     async def _failed(self, push: SpooledPush, error: Exception) -> None:
         again = SpooledPush(push.key, push.inbound, push.failures + 1)
