@@ -59,15 +59,25 @@ async def _database(engine: AsyncEngine, seconds: float, result: Readiness) -> b
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
-    try:
-        await asyncio.wait_for(ping(), timeout=seconds)
-    except TimeoutError:
+    # Not wait_for: it would also wait for the cancelled driver call to clean up, which
+    # behind a partition takes as long as the partition.
+    task = asyncio.ensure_future(ping())
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        task.add_done_callback(_consume)
         result.problems.append(f"database did not answer within {seconds:g} s")
         return False
-    except Exception as exc:  # any driver error: not ready, and the class says which
-        result.problems.append(f"database not answering ({exc.__class__.__name__})")
+    error = task.exception()
+    if error is not None:  # any driver error: not ready, and the class says which
+        result.problems.append(f"database not answering ({error.__class__.__name__})")
         return False
     return True
+
+
+def _consume(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _sqlite_room(engine: AsyncEngine, min_free_mb: int, result: Readiness) -> None:
