@@ -220,3 +220,42 @@ async def test_telegram_updates_on_a_full_sqlite_disk_are_kept_then_answered(
         stored = await session.scalar(select(func.count()).select_from(Message).where(
             Message.channel == "telegram", Message.direction == "in"))
     assert stored == len(users)
+
+
+# --- the web chat ---------------------------------------------------------------------
+
+
+@pytest.fixture
+async def web_behind_proxy(settings: Settings, proxy: FaultProxy
+                           ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    kefu = await build_kefu(through(settings, proxy))
+    app = create_app(kefu, background=False)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://kefu.test") as client:
+        yield client, kefu
+
+
+async def test_web_chat_in_an_outage_gets_503_and_its_resend_is_one_message(
+    web_behind_proxy: tuple[httpx.AsyncClient, Any], proxy: FaultProxy,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    client, kefu = web_behind_proxy
+    body = {"sender": "web-outage", "message": "/help", "message_id": "c-1"}
+    await proxy.refuse()
+    failed = await client.post("/webhooks/rest/webhook", json=body)
+    assert failed.status_code == 503
+    assert failed.headers["Retry-After"] == "5"
+    lines = [r for r in caplog.records if "http.database_unavailable" in r.getMessage()]
+    assert len(lines) == 1
+    await proxy.restore()
+    first = await client.post("/webhooks/rest/webhook", json=body)
+    again = await client.post("/webhooks/rest/webhook", json=body)  # the answer was lost
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() != []
+    # Another sender naming the same client id is a message of their own.
+    other = await client.post("/webhooks/rest/webhook", json={**body, "sender": "web-other"})
+    assert other.status_code == 200
+    async with kefu.sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(Message).where(
+            Message.channel == "web", Message.direction == "in"))
+    assert stored == 2
