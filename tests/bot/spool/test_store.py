@@ -33,7 +33,7 @@ async def spool(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if isinstance(store, RedisSpool):
         for entry in await store.pending():
             await store.remove(entry.key)
-        await store._redis.delete(store._aside)  # noqa: SLF001 - the test's own keys
+        await store._redis.delete(store._aside)
     await store.aclose()
 
 
