@@ -22,8 +22,11 @@ from bot.channels.wechat import WeChatKeys
 from bot.channels.wechat_replay import ReplayGuard
 from bot.channels.wechat_sender import WeChatSender, make_client
 from bot.channels.wechat_session import DatabaseSessionStorage
+from bot.errors import ConfigError
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.settings import Settings
+from bot.spool.store import FileSpool, RedisSpool, Spool
+from bot.spool.turns import GuardedTurns
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,9 @@ WECHAT_POLICY = ChannelPolicy(per_second=50.0, reply_window=True)
 # A WeCom group robot takes 20 messages a minute.
 WECOM_ROBOT_POLICY = ChannelPolicy(per_second=1.0, window_limit=20, window_seconds=60.0)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# Tasks that stop doing new work by themselves on shutdown and are waited for.
+DRAINED_TASKS = frozenset({"outbox-dispatcher", "spool-replay", "wechat-turn",
+                           "wechat-release", "telegram-turn"})
 
 
 def wechat_keys(settings: Settings) -> WeChatKeys | None:
@@ -52,6 +58,7 @@ class Delivery:
 
     kefu: Kefu
     dispatcher: Dispatcher
+    turns: GuardedTurns
     telegram: TelegramSender | None = None
     wechat_keys: WeChatKeys | None = None
     wechat_replay: ReplayGuard | None = None
@@ -70,6 +77,7 @@ class Delivery:
         if not background:
             return
         self.spawn(self.dispatcher.run(self.stop_event), "outbox-dispatcher")
+        self.spawn(self.turns.replay_loop(self.stop_event), "spool-replay")
         if self.telegram is not None:
             settings = self.kefu.settings
             mode = settings.channels.telegram.mode
@@ -81,7 +89,20 @@ class Delivery:
                 self.spawn(self._poll_telegram(), "telegram-polling")
 
     async def stop(self) -> None:
+        """The graceful drain (SIGTERM): claim nothing more, give back claimed rows not yet
+        being sent, let the sends already out finish and record them, for at most
+        ``outbox.drain_seconds``; then cancel what is left."""
         self.stop_event.set()
+        self.dispatcher.stop_claiming()
+        draining = [t for t in self.tasks if t.get_name() in DRAINED_TASKS]
+        if draining:
+            _done, late = await asyncio.wait(
+                draining, timeout=self.kefu.settings.outbox.drain_seconds)
+            if late:
+                log.warning("outbox drain did not finish within %.0f s; %d sends still in "
+                            "flight are cancelled and will be retried (they may repeat)",
+                            self.kefu.settings.outbox.drain_seconds,
+                            len(self.dispatcher.in_flight))
         for task in list(self.tasks):
             task.cancel()
         for task in list(self.tasks):
@@ -90,6 +111,7 @@ class Delivery:
         await self.dispatcher.aclose()
         if self.wechat_replay is not None:
             await self.wechat_replay.aclose()
+        await self.turns.spool.aclose()
 
     async def _register_webhook(self) -> None:
         """setWebhook with retries: a 429 at start-up must not crash the server."""
@@ -166,15 +188,44 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> D
             settings.wechat_api_base_url, session=_token_storage(kefu)))
     if settings.alerts.wecom_webhook_url and oncall.WECOM not in built:
         built[oncall.WECOM] = WeComRobotSender(settings.alerts.wecom_webhook_url)
+    outbox = settings.outbox
     dispatcher = Dispatcher(sessions=kefu.sessions, senders=built,
                             policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY,
-                                      oncall.WECOM: WECOM_ROBOT_POLICY})
+                                      oncall.WECOM: WECOM_ROBOT_POLICY},
+                            lease=timedelta(seconds=outbox.lease_seconds),
+                            retry_for=timedelta(hours=outbox.retry_hours),
+                            max_backoff=outbox.max_backoff_seconds,
+                            concurrency=outbox.concurrency,
+                            merge=frozenset({wechat.NAME} if outbox.merge_backlog else ()))
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(coroutine: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine, name=name)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return task
+
+    turns = GuardedTurns(dialogue=kefu.dialogue, sessions=kefu.sessions,
+                         spool=build_spool(settings), spawn=spawn, wake=dispatcher.wake,
+                         max_interval=settings.spool.replay_max_interval_seconds)
     keys = wechat_keys(settings)
     replay = None if keys is None else ReplayGuard(
         kefu.sessions, window=settings.channels.wechat.replay_window_seconds,
         redis_url=settings.effective_redis_url)
-    return Delivery(kefu=kefu, dispatcher=dispatcher, telegram=telegram_sender,
-                    wechat_keys=keys, wechat_replay=replay)
+    return Delivery(kefu=kefu, dispatcher=dispatcher, turns=turns, telegram=telegram_sender,
+                    wechat_keys=keys, wechat_replay=replay, tasks=tasks)
+
+
+def build_spool(settings: Settings) -> Spool:
+    """Redis when configured (every replica sees one spool), else a local directory."""
+    backend = settings.spool.backend
+    url = settings.effective_redis_url
+    if backend == "redis" or (backend == "auto" and url):
+        if not url:
+            raise ConfigError("spool.backend is redis but redis.url is not set "
+                              "(KEFU_REDIS__URL)")
+        return RedisSpool(url, prefix=settings.spool.redis_key)
+    return FileSpool(settings.spool.dir or settings.app.data_dir / "spool")
 
 
 def _token_storage(kefu: Kefu) -> Any:

@@ -25,3 +25,14 @@ SCHEDULER_LEADER = Gauge("kefu_scheduler_leader",
                          "1 while this process runs the timed jobs, else 0")
 SLA_WARNINGS = Counter("kefu_sla_warnings_total", "SLA warnings sent to agents")
 SLA_BREACHES = Counter("kefu_sla_breaches_total", "SLA deadlines passed and escalated")
+OUTBOX_GAVE_UP = Counter("kefu_outbox_gave_up_total",
+                         "Messages given up on, by why (retries_exhausted, window, "
+                         "undeliverable, permanent)", ["channel", "reason"])
+OUTBOX_OLDEST_PENDING = Gauge("kefu_outbox_oldest_pending_seconds",
+                              "Age of the oldest message waiting for delivery", ["channel"])
+SPOOL_PENDING = Gauge("kefu_spool_pending", "Inbound pushes waiting in the spool for the "
+                      "database")
+SPOOL_SPOOLED = Counter("kefu_spool_spooled_total", "Inbound pushes kept in the spool because "
+                        "the database could not take them in time", ["channel"])
+SPOOL_REPLAYED = Counter("kefu_spool_replayed_total", "Spooled pushes replayed into the "
+                         "database", ["channel"])

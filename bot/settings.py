@@ -27,6 +27,8 @@ from bot.cases.settings import CasesSettings
 from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
 from bot.kpis.settings import KpiSettings
+from bot.outbox.settings import OutboxSettings
+from bot.spool.settings import SpoolSettings
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
@@ -244,6 +246,18 @@ class SchedulerSettings(_Section):
     # How often a process checks it still leads, or tries to take over: a killed leader is
     # replaced within about this long.
     leader_check_seconds: int = Field(default=5, ge=1, le=60)
+class ReadinessSettings(_Section):
+    """What /readyz checks; each failed check makes it answer 503 with the reason."""
+
+    # The database must answer SELECT 1 within this.
+    database_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    # Free space below this on the SQLite database's or the file spool's disk.
+    min_free_mb: int = Field(default=64, ge=0)
+    # More pushes than this waiting in the spool for the database.
+    max_spooled: int = Field(default=1000, ge=1)
+    # A due outbox row no dispatcher has tried for this long: delivery is stuck here
+    # (a platform outage does not count: its rows have been tried). 0 turns it off.
+    max_unclaimed_seconds: float = Field(default=120.0, ge=0)
 
 
 class ChannelsSettings(_Section):
@@ -282,6 +296,9 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     alerts: AlertsSettings = AlertsSettings()
     members: MembersSettings = MembersSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    spool: SpoolSettings = SpoolSettings()
+    readiness: ReadinessSettings = ReadinessSettings()
 
     # Environment-only values (docs/INTERFACES.md names them).
     config: Path | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,9 +36,17 @@ def to_inbound(request: RestRequest, *, channel: str = NAME) -> InboundMessage:
         sender_id=request.sender,
         text=storable_text(request.message),
         received_at=datetime.now(UTC),
-        message_id=request.message_id,
+        message_id=scoped_id(request.sender, request.message_id),
         language_hint=request.language,
     )
+
+
+def scoped_id(sender: str, message_id: str | None) -> str | None:
+    """The client's message id made the sender's own: a redelivery is answered with the
+    replies stored the first time, so one client must never name another's message."""
+    if message_id is None:
+        return None
+    return hashlib.sha256(f"{sender}\x00{message_id}".encode()).hexdigest()
 
 
 def to_rest(messages: list[OutboundMessage]) -> list[dict[str, Any]]:

@@ -176,3 +176,101 @@ async def pending_by_channel(session: AsyncSession) -> dict[str, int]:
         .where(OutboxMessage.status == PENDING)
         .group_by(OutboxMessage.channel))
     return {channel: int(count) for channel, count in result.all()}
+
+
+async def renew(session: AsyncSession, *, ids: list[int], owner: str, until: datetime) -> int:
+    """Extends the lease of those of ``ids`` that ``owner`` still holds; returns how many."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner,
+               OutboxMessage.status == PENDING)
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def release(session: AsyncSession, *, ids: list[int], owner: str,
+                  refund_attempt: bool = True) -> None:
+    """Gives claimed rows back unsent (a shutdown drain): due at once for the next
+    dispatcher, and the claim does not count as an attempt."""
+    if not ids:
+        return
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+    if refund_attempt:
+        values["attempts"] = OutboxMessage.attempts - 1
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner,
+               OutboxMessage.status == PENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False))
+
+
+async def leases_of(session: AsyncSession, *, owner_prefix: str, now: datetime
+                    ) -> list[tuple[int, str]]:
+    """Pending rows whose lease is still running and whose owner starts with the prefix."""
+    result = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.lease_owner)
+        .where(OutboxMessage.status == PENDING,
+               OutboxMessage.lease_owner.startswith(owner_prefix, autoescape=True),
+               OutboxMessage.lease_until > now))
+    return [(int(i), str(o)) for i, o in result.all()]
+
+
+async def free_leases(session: AsyncSession, *, ids: list[int], owner: str) -> int:
+    """Frees rows leased by ``owner`` (a process known to be dead)."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner,
+               OutboxMessage.status == PENDING)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def backlog_after(session: AsyncSession, row: OutboxMessage, *, now: datetime,
+                        limit: int) -> list[int]:
+    """Ids of the recipient's other due, unleased rows queued after ``row``, oldest first."""
+    result = await session.execute(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.channel == row.channel,
+               OutboxMessage.recipient_id == row.recipient_id,
+               OutboxMessage.status == PENDING,
+               OutboxMessage.id > row.id,
+               OutboxMessage.next_attempt_at <= now,
+               (OutboxMessage.lease_until.is_(None)) | (OutboxMessage.lease_until < now))
+        .order_by(OutboxMessage.id).limit(limit))
+    return [int(i) for i in result.scalars()]
+
+
+async def oldest_pending(session: AsyncSession, *, now: datetime
+                         ) -> dict[str, tuple[datetime, datetime | None]]:
+    """Per channel: the creation time of the oldest pending row, and the due time of the
+    oldest due row no dispatcher has tried yet (``None`` when there is none)."""
+    oldest = dict((await session.execute(
+        select(OutboxMessage.channel, func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status == PENDING)
+        .group_by(OutboxMessage.channel))).tuples().all())
+    untried = dict((await session.execute(
+        select(OutboxMessage.channel, func.min(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.status == PENDING, OutboxMessage.attempts == 0,
+               OutboxMessage.next_attempt_at <= now, OutboxMessage.lease_owner.is_(None))
+        .group_by(OutboxMessage.channel))).tuples().all())
+    return {channel: (created, untried.get(channel)) for channel, created in oldest.items()}
+
+
+async def make_replies_due(session: AsyncSession, *, message_id: int, now: datetime) -> None:
+    """Makes the pending replies to one inbound message due now (a slow or replayed turn
+    whose replies no passive answer will carry)."""
+    from bot.storage.models import Message
+
+    replies = select(Message.id).where(Message.reply_to_id == message_id)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.message_id.in_(replies), OutboxMessage.status == PENDING)
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False))

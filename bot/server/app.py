@@ -3,6 +3,7 @@ core never does."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,12 +11,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.app import Kefu
 from bot.channels.base import Sender
 from bot.console.install import install_console
 from bot.delivery import build_delivery
+from bot.failures import FailureLog
 from bot.security.http import install_security
 from bot.server.limits import BodySizeLimit
 from bot.server.openapi import document_errors
@@ -24,8 +28,10 @@ from bot.server.routes import core, loyalty_api, privacy, web, web_stream
 from bot.server.routes import telegram as telegram_routes
 from bot.server.routes import wechat as wechat_routes
 from bot.server.routes.web import STATIC_DIR
+from bot.storage.outage import database_unavailable
 
 MAX_BODY_BYTES = 1024 * 1024
+failures = FailureLog(logging.getLogger(__name__))
 
 
 def create_app(
@@ -77,6 +83,18 @@ def create_app(
             problems.append(f"{where}: {error.get('msg', 'invalid')}")
         return JSONResponse(status_code=400,
                             content={"error": "invalid request", "detail": problems})
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc
+        # One line, not a traceback per request: an outage must not flood the log.
+        failures.failure("http.database_unavailable", "%s %s answered 503: the database is "
+                         "unavailable", request.method, request.url.path, exc=exc)
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                            content={"error": "temporarily unavailable, please try again"})
+
+    for kind in (DBAPIError, SQLAlchemyTimeout, OSError):
+        app.add_exception_handler(kind, _unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -44,6 +44,9 @@ def telegram(
     strict_chats: Annotated[
         bool, typer.Option(help="'chat not found' for chats that never wrote.")
     ] = False,
+    response_delay: Annotated[
+        float, typer.Option(help="Seconds sendMessage takes to answer (a slow platform).")
+    ] = 0.0,
 ) -> None:
     """Serve the Bot API at http://HOST:PORT/bot<TOKEN>/<method>."""
     sim = TelegramSimulator(
@@ -53,6 +56,7 @@ def telegram(
             per_chat_limit=per_chat_limit,
             per_chat_window=per_chat_window,
             strict_chats=strict_chats,
+            response_delay=response_delay,
         )
     )
     if fail_429:
@@ -92,6 +96,9 @@ def wechat(
     aes_key: Annotated[str | None, typer.Option(help="EncodingAESKey (43 chars).")] = None,
     mode: Annotated[str, typer.Option(help="Push mode: plain, compat or safe.")] = "plain",
     push_timeout: Annotated[float, typer.Option(help="Seconds before a retry.")] = 5.0,
+    response_delay: Annotated[
+        float, typer.Option(help="Seconds a customer-service send takes to answer.")
+    ] = 0.0,
 ) -> None:
     """Serve the WeChat API at http://HOST:PORT/cgi-bin/ and push to --webhook-url."""
     if mode not in ("plain", "compat", "safe"):
@@ -99,7 +106,8 @@ def wechat(
     push_mode = cast(PushMode, mode)
     if push_mode != "plain" and not aes_key:
         raise typer.BadParameter(f"--mode {mode} needs --aes-key")
-    sim = WeChatSimulator(WeChatSimConfig(appid=appid, secret=secret, token_overlap=token_overlap))
+    sim = WeChatSimulator(WeChatSimConfig(appid=appid, secret=secret, token_overlap=token_overlap,
+                                          response_delay=response_delay))
     if fail_errcode is not None:
         sim.fail_next(fail_count, errcode=fail_errcode, endpoints=[fail_endpoint])
     if fail_5xx:

@@ -50,6 +50,9 @@ class TelegramSimConfig:
     strict_chats: bool = False
     """Answer "chat not found" for chats that never wrote to the bot, as Telegram does."""
     max_poll_timeout: float = 50.0
+    response_delay: float = 0.0
+    """Seconds sendMessage waits after accepting a message before it answers: a slow
+    platform, on which a send cut short may still have been delivered."""
     clock: Clock = time.time
 
     @property

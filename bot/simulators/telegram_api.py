@@ -174,6 +174,8 @@ async def send_message(sim: TelegramSimulator, params: dict[str, Any]) -> Any:
     markup = _reply_markup(params)
     parse_mode = params.get("parse_mode") or None
     sent = sim.accept_message(chat_id, text, markup, parse_mode)
+    if sim.config.response_delay > 0:
+        await asyncio.sleep(sim.config.response_delay)
     result: dict[str, Any] = {
         "message_id": sent.message_id,
         "from": bot_user_dict(sim.config.bot_id, sim.config.bot_username),

@@ -42,6 +42,8 @@ class WeChatSimConfig:
     event_quota: int = 3
     template_ids: frozenset[str] = frozenset()
     """Known template ids; empty accepts any non-empty id."""
+    response_delay: float = 0.0
+    """Seconds a customer-service send waits after accepting before it answers."""
     clock: Clock = time.time
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,8 @@ async def custom_send(sim: WeChatSimulator, request: Request) -> dict[str, Any]:
     sim.check_token(request.query_params.get("access_token"))
     openid, msgtype, body = _check_custom(await _json_body(request))
     sim.accept_custom(openid, msgtype, body)
+    if sim.config.response_delay > 0:
+        await asyncio.sleep(sim.config.response_delay)
     return {"errcode": 0, "errmsg": "ok"}
 
 

@@ -37,6 +37,9 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> A
             raise ConfigError("PostgreSQL URLs must use the async driver: postgresql+asyncpg://…")
         if schema:
             connect_args["server_settings"] = {"search_path": schema}
+        # A connection attempt that hangs (a partition) fails after this, instead of
+        # asyncpg's 60 s: callers can then keep the work elsewhere and say so.
+        connect_args["timeout"] = 10
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     else:
         raise ConfigError(f"Database backend {backend!r} is not supported; use SQLite or "

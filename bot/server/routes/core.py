@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -9,11 +11,12 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from bot import metrics
+from bot import health, metrics
 from bot.app import Kefu
 from bot.outbox import store
 from bot.server.json_body import JsonRoute
 from bot.security.http import token_matches
+from bot.storage.outage import database_unavailable
 
 router = APIRouter(route_class=JsonRoute)
 
@@ -27,20 +30,47 @@ KefuDep = Annotated[Kefu, Depends(get_kefu)]
 
 
 @router.get("/healthz")
-async def healthz(kefu: KefuDep) -> JSONResponse:
-    if await kefu.ping_database():
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unavailable", "database": "not answering"}, status_code=503)
+async def healthz() -> JSONResponse:
+    """Liveness: answers at once while the process lives; touches nothing it could wait on."""
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz")
+async def readyz(kefu: KefuDep, request: Request) -> JSONResponse:
+    """Readiness: 200 when the database answers in time, the SQLite and spool disks have
+    room, the spool is not piling up and the outbox drains; else 503 with the reasons."""
+    delivery = getattr(request.app.state, "delivery", None)
+    spool = delivery.turns.spool if delivery is not None else None
+    spooled = None
+    if spool is not None:
+        with suppress(Exception):  # an unreadable spool is reported by spool.problem()
+            spooled = len(await spool.pending())
+    result = await health.check(
+        engine=kefu.engine, sessions=kefu.sessions, settings=kefu.settings.readiness,
+        spool=spool, spooled=spooled,
+        dispatched=frozenset(delivery.dispatcher.senders) if delivery is not None
+        else frozenset())
+    return JSONResponse(result.body(), status_code=200 if result.ready else 503)
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics_endpoint(kefu: KefuDep) -> Response:
     """Prometheus metrics, with the outbox backlog counted at scrape time."""
-    async with kefu.sessions() as session:
-        pending = await store.pending_by_channel(session)
-    metrics.OUTBOX_PENDING.clear()
-    for channel, count in pending.items():
-        metrics.OUTBOX_PENDING.labels(channel).set(count)
+    now = datetime.now(UTC)
+    try:
+        async with kefu.sessions() as session:
+            pending = await store.pending_by_channel(session)
+            oldest = await store.oldest_pending(session, now=now)
+    except Exception as exc:  # the rest of the metrics still matter during an outage
+        if not database_unavailable(exc):
+            raise
+    else:
+        metrics.OUTBOX_PENDING.clear()
+        for channel, count in pending.items():
+            metrics.OUTBOX_PENDING.labels(channel).set(count)
+        metrics.OUTBOX_OLDEST_PENDING.clear()
+        for channel, (created, _untried) in oldest.items():
+            metrics.OUTBOX_OLDEST_PENDING.labels(channel).set((now - created).total_seconds())
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -2,13 +2,13 @@
 
 The dialogue's replies are in the outbox before WeChat gets any answer. When the turn is done
 within ``passive_reply_seconds`` they go back in the HTTP answer (passive reply) and their
-outbox rows are marked sent; otherwise WeChat gets "success" at once and the dispatcher
-sends them through the customer-service API as soon as the turn commits.
+outbox rows are marked sent; otherwise (a slow turn, the database down) the push is first
+kept in the spool, WeChat gets "success", and the dispatcher sends the replies through the
+customer-service API as soon as the turn commits, or is replayed from the spool.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -22,14 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import metrics
 from bot.channels import wechat
 from bot.dialogue.pipeline import TurnResult
+from bot.failures import FailureLog
 from bot.outbox import store as outbox
 from bot.storage.db import transaction
 from bot.storage.models import OutboxMessage
+from bot.storage.outage import database_unavailable
 
 if TYPE_CHECKING:
     from bot.delivery import Delivery
 
 log = logging.getLogger(__name__)
+failures = FailureLog(log)
 router = APIRouter()
 SUCCESS = "success"
 # The passive reply must stay under WeChat's 2,048-byte text limit.
@@ -76,16 +79,21 @@ async def receive(request: Request) -> Response:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     if inbound is None:
         return PlainTextResponse(SUCCESS)
-    turn = delivery.spawn(delivery.kefu.dialogue.handle_turn(inbound), "wechat-turn")
     wait = delivery.kefu.settings.channels.wechat.passive_reply_seconds
-    try:
-        result = await asyncio.wait_for(asyncio.shield(turn), timeout=wait)
-    except TimeoutError:
-        # Too slow for a passive reply: answer now, send through the API once it is done.
-        turn.add_done_callback(lambda done: _release_later(delivery, done))
-        log.info("wechat turn exceeded %.1f s; replying through the API", wait)
+    # Too slow, or the database down: the push is kept in the spool and WeChat hears
+    # "success" now; the reply follows through the customer-service API.
+    result = await delivery.turns.run(inbound, wait=wait)
+    if result is None:
         return PlainTextResponse(SUCCESS)
-    text = await _passive_text(delivery, result)
+    try:
+        text = await _passive_text(delivery, result)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # The turn is stored; its replies go out through the API after the passive hold.
+        failures.failure("wechat.passive", "could not take replies for a passive answer",
+                         exc=exc)
+        return PlainTextResponse(SUCCESS)
     if not text:
         delivery.dispatcher.wake()
         return PlainTextResponse(SUCCESS)
@@ -123,23 +131,6 @@ async def _passive_text(delivery: Delivery, result: TurnResult) -> str:
         if rest:
             await _make_due(session, rest, now)
     return "\n\n".join(str(r.payload.get("text", "")) for r in taken)
-
-
-def _release_later(delivery: Delivery, done: asyncio.Task[TurnResult]) -> None:
-    if done.cancelled() or done.exception() is not None:
-        return
-    delivery.spawn(_release(delivery, done.result()), "wechat-release")
-
-
-async def _release(delivery: Delivery, result: TurnResult) -> None:
-    """Makes a slow turn's replies due now, so the dispatcher sends them at once."""
-    if result.message_id is None or result.duplicate:
-        return
-    async with transaction(delivery.kefu.sessions) as session:
-        rows = await outbox.for_message(session, message_id=result.message_id)
-        await _make_due(session, [r.id for r in rows if r.status == outbox.PENDING],
-                        datetime.now(UTC))
-    delivery.dispatcher.wake()
 
 
 async def _make_due(session: AsyncSession, ids: list[int], now: datetime) -> None:

@@ -37,21 +37,48 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // Each message carries an id of its own, so the server stores it once however often it
+  // arrives. A message whose answer never came keeps its id: sent again (or retyped word for
+  // word) it is the same message, and the server answers with the replies it stored.
+  const SEND_TIMEOUT_MS = 15000;
+  let unanswered = null;
+
+  function newId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(16)).join("-");
+  }
+
+  function idFor(message) {
+    if (unanswered && unanswered.message === message && unanswered.sender === sender()) {
+      return unanswered.id;
+    }
+    return newId();
+  }
+
   async function send(message, shown) {
     add("user", shown || message);
+    const id = idFor(message);
+    unanswered = { message: message, sender: sender(), id: id };
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
     try {
       const response = await fetch("/webhooks/rest/webhook", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: sender(), message: message }),
+        body: JSON.stringify({ sender: sender(), message: message, message_id: id }),
+        signal: abort.signal,
       });
       if (!response.ok) {
-        add("error", "发送失败 / Could not send (" + response.status + ")");
+        add("error", "发送失败，请再发一次 / Could not send, please send it again ("
+            + response.status + ")");
         return;
       }
+      unanswered = null;
       for (const reply of await response.json()) add("bot", reply.text, reply.buttons);
     } catch (err) {
-      add("error", "网络错误 / Network error");
+      add("error", "网络错误，请再发一次 / Network error, please send it again");
+    } finally {
+      clearTimeout(timer);
     }
   }
 

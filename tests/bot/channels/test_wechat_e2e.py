@@ -119,21 +119,45 @@ async def test_bad_requests(wechat_rig: WeChatRig, openid: str) -> None:
 
 async def test_quota_and_window_are_respected(wechat_rig: WeChatRig, openid: str) -> None:
     await wechat_rig.pusher().text(openid, "/help")  # opens the 48-hour window
-    async with transaction(wechat_rig.kefu.sessions) as session:
+    async with wechat_rig.kefu.sessions() as session:
         identity = await find_identity(session, channel="wechat", external_id=openid)
         assert identity is not None
-        for n in range(6):
-            await outbox.enqueue(session, OutboundMessage("wechat", openid, f"notice {n}"),
-                                 identity_id=identity.id, now=datetime.now(UTC))
 
     async def failed_row() -> OutboxMessage | None:
         async with wechat_rig.kefu.sessions() as session:
             return (await session.execute(select(OutboxMessage).where(
                 OutboxMessage.status == "failed"))).scalar_one_or_none()
 
+    # One at a time, so that none is merged with the next: the sixth finds the quota used.
+    for n in range(6):
+        async with transaction(wechat_rig.kefu.sessions) as session:
+            await outbox.enqueue(session, OutboundMessage("wechat", openid, f"notice {n}"),
+                                 identity_id=identity.id, now=datetime.now(UTC))
+        if n < 5:
+            await wait_for(lambda n=n: len(wechat_rig.sim.sent_to(openid)) == n + 1)
     failed = await eventually(failed_row)
     assert "quota" in (failed.last_error or "")
     assert [m.text for m in wechat_rig.sim.sent_to(openid)] == [f"notice {n}" for n in range(5)]
+
+
+async def test_a_backlog_goes_out_merged_in_order(wechat_rig: WeChatRig, openid: str) -> None:
+    await wechat_rig.pusher().text(openid, "/help")
+    async with wechat_rig.kefu.sessions() as session:
+        identity = await find_identity(session, channel="wechat", external_id=openid)
+        assert identity is not None
+    before = len(wechat_rig.sim.sent_to(openid))
+    async with transaction(wechat_rig.kefu.sessions) as session:
+        for n in range(8):  # eight replies queued during an outage: more than the quota
+            await outbox.enqueue(session, OutboundMessage("wechat", openid, f"reply {n}"),
+                                 identity_id=identity.id, now=datetime.now(UTC))
+    await wait_for(lambda: len(wechat_rig.sim.sent_to(openid)) > before)
+    await asyncio.sleep(0.5)
+    sent = [m.text for m in wechat_rig.sim.sent_to(openid)][before:]
+    assert sent == ["\n\n".join(f"reply {n}" for n in range(8))]
+    async with wechat_rig.kefu.sessions() as session:
+        statuses = (await session.execute(select(OutboxMessage.status).where(
+            OutboxMessage.recipient_id == openid))).scalars().all()
+    assert set(statuses) == {"sent"}
 
 
 async def test_expired_token_is_refreshed_once(wechat_rig: WeChatRig, openid: str) -> None:
