@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.cases.settings import CasesSettings
 from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
+from bot.proactive.settings import ProactiveSettings
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
@@ -239,6 +240,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     orders: OrdersSettings = OrdersSettings()
+    proactive: ProactiveSettings = ProactiveSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None

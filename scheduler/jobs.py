@@ -16,6 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Kefu
+from bot.proactive.wiring import planner_for
+from scheduler.greetings import send_greetings
 from scheduler.points_expiry import write_off_lapsed_points
 from scheduler.retention import purge_expired
 from scheduler.sla import check_deadlines
@@ -23,6 +25,7 @@ from scheduler.sla import check_deadlines
 POINTS_EXPIRY = "points-expiry"
 RETENTION_PURGE = "retention-purge"
 SLA_CHECK = "sla-check"
+GREETINGS = "greetings"
 
 Clock = Callable[[], datetime]
 
@@ -53,4 +56,11 @@ def jobs(kefu: Kefu, clock: Clock = utc_now) -> list[Job]:
             lambda: check_deadlines(kefu.sessions, settings=kefu.settings, clock=clock),
             IntervalTrigger(minutes=1)),
     ]
+    planner = planner_for(kefu)
+
+    async def greetings() -> int:
+        return await send_greetings(sessions=kefu.sessions, planner=planner, clock=clock)
+
+    # Every few minutes: each zone is greeted once its local time passes proactive.send_at.
+    found.append(Job(GREETINGS, greetings, IntervalTrigger(minutes=5)))
     return found

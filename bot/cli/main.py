@@ -10,6 +10,7 @@ from bot.cli import (
     chat_cmd,
     db_cmd,
     demo_cmd,
+    greetings_cmd,
     keys_cmd,
     members_cmd,
     privacy_cmd,
@@ -32,6 +33,7 @@ app.add_typer(agents_cmd.app, name="agents")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(privacy_cmd.app, name="privacy")
+app.add_typer(greetings_cmd.app, name="greetings")
 members_cmd.app.command("export")(privacy_cmd.export_command)
 members_cmd.app.command("erase")(privacy_cmd.erase_command)
 

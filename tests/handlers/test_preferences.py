@@ -45,3 +45,21 @@ async def bound_member_on_console(kefu: Kefu, member: Member) -> None:
         fresh = await session.get(Member, member.id)
         assert fresh is not None
         await store.bind_identity(session, identity=identity, member=fresh, now=FIXED_NOW)
+
+
+async def test_subscribe_and_unsubscribe_everywhere_go_through_the_consent_history(
+        kefu: Kefu, chat: Chat) -> None:
+    from bot.privacy.requests import consent_history
+    from bot.proactive.consent import PROMOTIONS as KIND
+    from bot.proactive.consent import consenting
+
+    member = await bound_member(kefu)
+    await chat.say("/subscribe promotions")
+    async with kefu.sessions() as session:
+        assert await consenting(session, member_ids=[member.id], kind=KIND) == {member.id}
+    await chat.say("/unsubscribe all")
+    async with kefu.sessions() as session:
+        history = await consent_history(session, member_id=member.id)
+        assert await consenting(session, member_ids=[member.id], kind=KIND) == set()
+    assert [(e.kind, e.granted, e.source) for e in history] == [
+        ("promotions", True, "web"), ("greetings", False, "web"), ("promotions", False, "web")]

@@ -1,0 +1,138 @@
+"""The `proactive` config section: occasions, their texts, send time and quiet hours."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The occasions Kefu knows by itself (CONTRACTS.md names their codes).
+BIRTHDAY = "birthday"
+HOLIDAYS = ("new_year", "spring_festival_eve", "spring_festival", "lantern", "qingming",
+            "dragon_boat", "qixi", "mid_autumn", "double_ninth", "national_day")
+BUILTIN = (BIRTHDAY, *HOLIDAYS)
+# Placeholders a greeting text may use; anything else is refused when the config loads.
+GREETING_FIELDS = frozenset({"name", "tier", "benefit", "occasion"})
+
+Lang = Literal["zh-Hans", "zh-Hant", "en"]
+Texts = dict[Lang, str]
+_MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{names}`` a text uses (``{{`` escapes are not placeholders)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def unknown_placeholders(texts: Texts, allowed: frozenset[str]) -> list[str]:
+    return sorted({name for text in texts.values() for name in placeholders(text)} - allowed)
+
+
+def _check_texts(texts: Texts | None) -> Texts | None:
+    if texts is None:
+        return None
+    unknown = unknown_placeholders(texts, GREETING_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
+                         f"a greeting may use {', '.join(sorted(GREETING_FIELDS))}")
+    return texts
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OccasionSetting(_Section):
+    enabled: bool = True
+    # Replaces the locale file's text for this occasion (per language; missing ones fall back).
+    text: Texts | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _placeholders(cls, value: Texts | None) -> Texts | None:
+        return _check_texts(value)
+
+
+class ExtraOccasion(_Section):
+    """An operator's own occasion: Christmas, the store's anniversary."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    # "MM-DD"; with calendar: lunar, a day of the Chinese lunar calendar (08-15 is 中秋).
+    date: str
+    calendar: Literal["solar", "lunar"] = "solar"
+    enabled: bool = True
+    text: Texts
+
+    @field_validator("date")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        if not _MONTH_DAY.match(value):
+            raise ValueError(f"date {value!r} must be MM-DD, e.g. 12-25")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _placeholders(cls, value: Texts) -> Texts:
+        _check_texts(value)
+        return value
+
+    @model_validator(mode="after")
+    def _not_builtin(self) -> ExtraOccasion:
+        if self.code in BUILTIN:
+            raise ValueError(f"code {self.code!r} is a built-in occasion; configure it under "
+                             "proactive.occasions instead")
+        if not self.text:
+            raise ValueError("text needs at least one language")
+        return self
+
+
+class QuietHours(_Section):
+    start: time = time(21, 0)
+    end: time = time(9, 0)
+
+
+class ProactiveSettings(_Section):
+    # Greetings go out at this local time on the day (each member's own zone).
+    send_at: time = time(10, 0)
+    # No proactive message is sent between start and end (local); what falls inside waits.
+    quiet_hours: QuietHours = QuietHours()
+    # Channels a proactive message may use, most preferred first; a member's bound identity
+    # on the first of these that works in this setup is used.
+    channels: list[str] = Field(default_factory=lambda: ["wechat", "telegram", "web"])
+    occasions: dict[str, OccasionSetting] = Field(default_factory=dict)
+    extra_occasions: list[ExtraOccasion] = Field(default_factory=list)
+    # What a tier's birthday brings, for {benefit} in the birthday text.
+    birthday_benefits: dict[str, Texts] = Field(default_factory=dict)
+    # Points reminders go this many days before a lot lapses (0 switches them off).
+    points_reminder_days: int = Field(default=7, ge=0, le=90)
+
+    @field_validator("occasions")
+    @classmethod
+    def _known(cls, value: dict[str, OccasionSetting]) -> dict[str, OccasionSetting]:
+        unknown = sorted(set(value) - set(BUILTIN))
+        if unknown:
+            raise ValueError(f"unknown occasion(s) {unknown}; built-in ones are {list(BUILTIN)} "
+                             "(add your own under proactive.extra_occasions)")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> ProactiveSettings:
+        codes = [extra.code for extra in self.extra_occasions]
+        if len(codes) != len(set(codes)):
+            raise ValueError(f"extra_occasions codes must be unique, got {codes}")
+        return self
+
+    def enabled(self, occasion: str) -> bool:
+        setting = self.occasions.get(occasion)
+        return setting is None or setting.enabled
+
+    def in_quiet_hours(self, local: time) -> bool:
+        start, end = self.quiet_hours.start, self.quiet_hours.end
+        if start == end:
+            return False
+        if start < end:
+            return start <= local < end
+        return local >= start or local < end
