@@ -19,6 +19,7 @@ from bot.app import Kefu
 from bot.proactive.wiring import planner_for
 from scheduler.greetings import send_greetings
 from scheduler.points_expiry import write_off_lapsed_points
+from scheduler.points_reminders import remind_expiring_points
 from scheduler.retention import purge_expired
 from scheduler.sla import check_deadlines
 
@@ -26,6 +27,7 @@ POINTS_EXPIRY = "points-expiry"
 RETENTION_PURGE = "retention-purge"
 SLA_CHECK = "sla-check"
 GREETINGS = "greetings"
+POINTS_REMINDERS = "points-reminders"
 
 Clock = Callable[[], datetime]
 
@@ -63,4 +65,10 @@ def jobs(kefu: Kefu, clock: Clock = utc_now) -> list[Job]:
 
     # Every few minutes: each zone is greeted once its local time passes proactive.send_at.
     found.append(Job(GREETINGS, greetings, IntervalTrigger(minutes=5)))
+
+    async def points_reminders() -> int:
+        return await remind_expiring_points(sessions=kefu.sessions, planner=planner,
+                                            clock=clock)
+
+    found.append(Job(POINTS_REMINDERS, points_reminders, IntervalTrigger(minutes=15)))
     return found
