@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Kefu
 from bot.proactive.wiring import planner_for
+from scheduler.campaigns import send_due_campaigns
 from scheduler.greetings import send_greetings
 from scheduler.points_expiry import write_off_lapsed_points
 from scheduler.points_reminders import remind_expiring_points
@@ -28,6 +29,7 @@ RETENTION_PURGE = "retention-purge"
 SLA_CHECK = "sla-check"
 GREETINGS = "greetings"
 POINTS_REMINDERS = "points-reminders"
+CAMPAIGNS = "campaigns"
 
 Clock = Callable[[], datetime]
 
@@ -71,4 +73,10 @@ def jobs(kefu: Kefu, clock: Clock = utc_now) -> list[Job]:
                                             clock=clock)
 
     found.append(Job(POINTS_REMINDERS, points_reminders, IntervalTrigger(minutes=15)))
+
+    async def due_campaigns() -> int:
+        return await send_due_campaigns(sessions=kefu.sessions, planner=planner, clock=clock)
+
+    # Campaigns start within this interval of their time; a crashed one resumes here too.
+    found.append(Job(CAMPAIGNS, due_campaigns, IntervalTrigger(seconds=30)))
     return found

@@ -7,6 +7,7 @@ import typer
 from bot.cli import (
     agents_cmd,
     audit_cmd,
+    campaign_cmd,
     chat_cmd,
     db_cmd,
     demo_cmd,
@@ -34,6 +35,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(privacy_cmd.app, name="privacy")
 app.add_typer(greetings_cmd.app, name="greetings")
+app.add_typer(campaign_cmd.app, name="campaign")
 members_cmd.app.command("export")(privacy_cmd.export_command)
 members_cmd.app.command("erase")(privacy_cmd.erase_command)
 

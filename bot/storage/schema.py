@@ -3,10 +3,16 @@
 Add a line here when you add a models module; Alembic and the tests use this module.
 """
 
-from bot.storage import models, models_cases, models_selfservice, security_models
+from bot.storage import (
+    models,
+    models_cases,
+    models_proactive,
+    models_selfservice,
+    security_models,
+)
 from bot.storage.models import Base
 
 metadata = Base.metadata
 
-__all__ = ["Base", "metadata", "models", "models_cases", "models_selfservice",
-           "security_models"]
+__all__ = ["Base", "metadata", "models", "models_cases", "models_proactive",
+           "models_selfservice", "security_models"]
