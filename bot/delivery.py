@@ -20,6 +20,7 @@ from bot.channels.wechat import WeChatKeys
 from bot.channels.wechat_sender import WeChatSender, make_client
 from bot.channels.wechat_session import DatabaseSessionStorage
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
+from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,9 +158,28 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> D
             settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
             settings.wechat_api_base_url, session=_token_storage(kefu)))
     dispatcher = Dispatcher(sessions=kefu.sessions, senders=built,
-                            policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY})
+                            policies={telegram.NAME: TELEGRAM_POLICY, wechat.NAME: WECHAT_POLICY},
+                            shared=_shared_limits(kefu, built))
     return Delivery(kefu=kefu, dispatcher=dispatcher, telegram=telegram_sender,
                     wechat_keys=wechat_keys(settings))
+
+
+def telegram_limit(kefu: Kefu) -> SharedLimit:
+    """Telegram's per-bot limit, shared by every process: in Redis when configured."""
+    policy = TELEGRAM_POLICY
+    token = kefu.settings.telegram_bot_token
+    # The limit is per bot: the token's public part (before ':') is the bot's id.
+    bot_id = token.get_secret_value().partition(":")[0] if token is not None else "bot"
+    url = kefu.settings.effective_redis_url
+    if url:
+        return RedisLimit(url, key=f"kefu:limit:telegram:{bot_id}", limit=policy.window_limit,
+                          seconds=policy.window_seconds)
+    return DatabaseLimit(kefu.sessions, key=f"telegram:{bot_id}"[:64],
+                         limit=policy.window_limit, seconds=policy.window_seconds)
+
+
+def _shared_limits(kefu: Kefu, senders: dict[str, Sender]) -> dict[str, SharedLimit]:
+    return {telegram.NAME: telegram_limit(kefu)} if telegram.NAME in senders else {}
 
 
 def _token_storage(kefu: Kefu) -> Any:

@@ -13,6 +13,7 @@ from bot.outbox import store as outbox
 from bot.proactive import store
 from bot.proactive.greetings import Planner, valid_zone
 from bot.proactive.quiet import release_at
+from bot.proactive.templates import wechat_extra
 
 log = logging.getLogger(__name__)
 PURPOSE = "greeting"
@@ -58,7 +59,10 @@ async def send_greetings(
                                              recipient_id=identity.external_id,
                                              text=greeting.text),
                     identity_id=identity.id, now=now, purpose=PURPOSE, not_before=not_before,
-                    dedupe_key=greeting.dedupe_key)
+                    dedupe_key=greeting.dedupe_key,
+                    extra=wechat_extra(proactive, channel=identity.channel, purpose=PURPOSE,
+                                       text=greeting.text, day=greeting.day,
+                                       name=planner.directory.name(greeting.member) or ""))
                 queued += added is not None
             await store.mark_done(session, key=marker, now=now)
     if queued:

@@ -16,6 +16,7 @@ from bot.outbox import store as outbox
 from bot.proactive import consent, store
 from bot.proactive.greetings import Planner, choose_identity, valid_zone
 from bot.proactive.quiet import release_at
+from bot.proactive.templates import wechat_extra
 from bot.storage.ledger import ledger_entries
 from bot.storage.models import Member
 
@@ -58,14 +59,16 @@ async def remind_expiring_points(
             consented = await consent.consenting(session, member_ids=ids,
                                                  kind=consent.GREETINGS)
             identities = await store.identities_by_member(session, member_ids=ids)
+            opted_out = await store.opt_outs(
+                session, identity_ids=[i.id for found in identities.values() for i in found])
             not_before = release_at(now, zone, proactive)
             for member in members:
                 if member.id not in consented:
                     continue
-                identity = await choose_identity(
-                    session, member=member, identities=identities.get(member.id, []),
+                identity = choose_identity(
+                    member=member, identities=identities.get(member.id, []),
                     channels=proactive.channels, deliverable=planner.deliverable,
-                    topic=consent.GREETINGS)
+                    topic=consent.GREETINGS, opted_out=opted_out)
                 if identity is None:
                     continue
                 for expires_on, points in (await _lapsing(session, member, local.date(),
@@ -81,7 +84,10 @@ async def remind_expiring_points(
                         session, OutboundMessage(identity.channel, identity.external_id, text),
                         identity_id=identity.id, now=now, purpose=PURPOSE,
                         not_before=not_before,
-                        dedupe_key=reminder_key(member.id, expires_on, identity.channel))
+                        dedupe_key=reminder_key(member.id, expires_on, identity.channel),
+                        extra=wechat_extra(proactive, channel=identity.channel, purpose=PURPOSE,
+                                           text=text, day=expires_on,
+                                           name=planner.directory.name(member) or ""))
                     queued += added is not None
             await store.mark_done(session, key=marker, now=now)
     return queued

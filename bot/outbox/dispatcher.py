@@ -19,6 +19,7 @@ from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
 from bot.outbox import store
 from bot.outbox.ratelimit import SlidingWindow, TokenBucket
+from bot.outbox.shared_limit import SharedLimit
 from bot.outbox.windows import refusal
 from bot.storage.models import ChannelIdentity, OutboxMessage
 
@@ -64,6 +65,7 @@ class Dispatcher:
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 8,
         concurrency: int = 8,
+        shared: Mapping[str, SharedLimit] | None = None,
     ) -> None:
         self._sessions = sessions
         self.senders = dict(senders)
@@ -83,6 +85,8 @@ class Dispatcher:
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self.sent = 0
+        # Limits all processes obey together (bot/outbox/shared_limit.py), per channel.
+        self._shared = dict(shared or {})
 
     def wake(self) -> None:
         """New rows are waiting: look now instead of at the next poll."""
@@ -124,7 +128,15 @@ class Dispatcher:
         async with self._limit:
             now = self._clock()
             blocked = self._refuse(row, identity, now)
-            if blocked is not None:
+            # Outside a reply window a row that carries a template (proactive WeChat sends)
+            # goes as a template message instead; a blocked recipient stays blocked.
+            template = row.payload.get("template") if blocked is not None else None
+            sender = self.senders[row.channel]
+            as_template = (template is not None and identity is not None
+                           and not identity.undeliverable_reason
+                           and identity.unsubscribed_at is None
+                           and hasattr(sender, "send_template"))
+            if blocked is not None and not as_template:
                 await self._finish(row, failed=blocked)
                 return
             paused = self._paused_until.get(row.channel)
@@ -132,10 +144,13 @@ class Dispatcher:
                 await self._finish(row, retry_at=paused, reason="channel paused (429)")
                 return
             await self._pace(row)
-            sender = self.senders[row.channel]
             message = store.from_payload(row.channel, row.recipient_id, row.payload)
             try:
-                platform_id = await sender.send(message)
+                if as_template:
+                    platform_id = await sender.send_template(  # type: ignore[attr-defined]
+                        row.recipient_id, template)
+                else:
+                    platform_id = await sender.send(message)
             except RateLimited as exc:
                 until = self._clock() + timedelta(seconds=exc.retry_after)
                 self._paused_until[row.channel] = until
@@ -184,6 +199,9 @@ class Dispatcher:
         window = self._windows.get(row.channel)
         if window is not None:
             await window.acquire()
+        shared = self._shared.get(row.channel)
+        if shared is not None:
+            await shared.acquire()
         self._last_to_chat[(row.channel, row.recipient_id)] = loop.time()
 
     async def _retry_or_fail(self, row: OutboxMessage, reason: str) -> None:
@@ -234,6 +252,8 @@ class Dispatcher:
     async def aclose(self) -> None:
         for sender in self.senders.values():
             await sender.aclose()
+        for limit in self._shared.values():
+            await limit.aclose()
 
 
 async def _identities(session: AsyncSession,

@@ -21,11 +21,12 @@ from bot.proactive.greetings import Planner, choose_identity, valid_zone
 from bot.proactive.quiet import release_at
 from bot.proactive.segments import Segment, select_members
 from bot.proactive.settings import unknown_placeholders
+from bot.proactive.templates import wechat_extra
 from bot.settings import LANGUAGES, localized
 from bot.storage.ledger import ledger_entries
 from bot.storage.models import ChannelIdentity, Member, OutboxMessage
 from bot.storage.models_proactive import Campaign, CampaignRecipient
-from bot.storage.upsert import insert_ignore
+from bot.storage.upsert import insert_many_ignore
 
 SCHEDULED, SENDING, DONE, CANCELLED = "scheduled", "sending", "done", "cancelled"
 QUEUED, SKIPPED = "queued", "skipped"
@@ -76,6 +77,8 @@ async def _targets(session: AsyncSession, planner: Planner, members: list[Member
     ids = [m.id for m in members]
     consented = await consent.consenting(session, member_ids=ids, kind=consent.PROMOTIONS)
     identities = await store.identities_by_member(session, member_ids=ids)
+    opted_out = await store.opt_outs(
+        session, identity_ids=[i.id for found in identities.values() for i in found])
     proactive = planner.proactive()
     targets: list[Target] = []
     uses_points = any("{points" in text for text in texts.values())
@@ -87,10 +90,10 @@ async def _targets(session: AsyncSession, planner: Planner, members: list[Member
         elif member.id not in consented:
             skipped = NO_CONSENT
         else:
-            identity = await choose_identity(
-                session, member=member, identities=identities.get(member.id, []),
+            identity = choose_identity(
+                member=member, identities=identities.get(member.id, []),
                 channels=proactive.channels, deliverable=planner.deliverable,
-                topic=consent.PROMOTIONS)
+                topic=consent.PROMOTIONS, opted_out=opted_out)
             if identity is None:
                 skipped = NO_CHANNEL
         language = identity.language if identity is not None and identity.language \
@@ -187,24 +190,32 @@ async def expand_batch(session: AsyncSession, planner: Planner, *, campaign_id: 
         campaign.status, campaign.finished_at = DONE, now
         return None
     proactive = planner.proactive()
-    for target in await _targets(session, planner, members, campaign.texts, now.date()):
-        outbox_id: int | None = None
+    targets = await _targets(session, planner, members, campaign.texts, now.date())
+    sendable = [t for t in targets if t.identity is not None]
+    queued: list[tuple[OutboundMessage, int | None, str, dict[str, Any]]] = []
+    due: list[datetime] = []
+    for target in sendable:
         identity = target.identity
-        if identity is not None:
-            zone = valid_zone(target.member.timezone)
-            assert zone is not None  # checked by _targets
-            outbox_id = await outbox.enqueue(
-                session, OutboundMessage(identity.channel, identity.external_id, target.text),
-                identity_id=identity.id, now=now, purpose=PURPOSE,
-                not_before=release_at(now, zone, proactive),
-                dedupe_key=dedupe_key(campaign.id, target.member.id))
-        added = await insert_ignore(session, CampaignRecipient, {
-            "campaign_id": campaign.id, "member_id": target.member.id,
-            "status": QUEUED if identity is not None else SKIPPED,
-            "reason": (target.skipped or "")[:200] or None,
-            "channel": identity.channel if identity is not None else None,
-            "outbox_id": outbox_id, "created_at": now}, conflict=["campaign_id", "member_id"])
-        campaign.recipients += added is not None
+        assert identity is not None
+        zone = valid_zone(target.member.timezone)
+        assert zone is not None  # checked by _targets
+        queued.append((OutboundMessage(identity.channel, identity.external_id, target.text),
+                       identity.id, dedupe_key(campaign.id, target.member.id),
+                       wechat_extra(proactive, channel=identity.channel, purpose=PURPOSE,
+                                    text=target.text, day=now.astimezone(zone).date(),
+                                    name=planner.directory.name(target.member) or "") or {}))
+        due.append(release_at(now, zone, proactive))
+    ids = await outbox.enqueue_many(session, queued, now=now, purpose=PURPOSE, not_before=due)
+    await insert_many_ignore(session, CampaignRecipient, [
+        {"campaign_id": campaign.id, "member_id": t.member.id,
+         "status": QUEUED if t.identity is not None else SKIPPED,
+         "reason": (t.skipped or "")[:200] or None,
+         "channel": t.identity.channel if t.identity is not None else None,
+         "outbox_id": ids.get(dedupe_key(campaign.id, t.member.id)), "created_at": now}
+        for t in targets], conflict=["campaign_id", "member_id"])
+    campaign.recipients = int(await session.scalar(
+        select(func.count()).select_from(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id)) or 0)
     campaign.cursor = members[-1].id
     return len(members)
 

@@ -94,6 +94,29 @@ class QuietHours(_Section):
     end: time = time(9, 0)
 
 
+TEMPLATE_FIELDS = frozenset({"text", "name", "date"})
+PURPOSES = ("greeting", "points_reminder", "campaign", "survey")
+
+
+class WechatTemplate(_Section):
+    """A WeChat template message for when the 48-hour window is closed."""
+
+    template_id: str = Field(min_length=1, max_length=128)
+    # The template's data keys → their value; {text} (the message), {name}, {date} (local).
+    fields: dict[str, str]
+
+    @field_validator("fields")
+    @classmethod
+    def _known(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("fields needs at least one template key")
+        unknown = sorted({n for v in value.values() for n in placeholders(v)} - TEMPLATE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {unknown}; template fields may use "
+                             f"{sorted(TEMPLATE_FIELDS)}")
+        return value
+
+
 class ProactiveSettings(_Section):
     # Greetings go out at this local time on the day (each member's own zone).
     send_at: time = time(10, 0)
@@ -108,6 +131,18 @@ class ProactiveSettings(_Section):
     birthday_benefits: dict[str, Texts] = Field(default_factory=dict)
     # Points reminders go this many days before a lot lapses (0 switches them off).
     points_reminder_days: int = Field(default=7, ge=0, le=90)
+    # WeChat outside the 48-hour window: a template message per kind of message (greeting,
+    # points_reminder, campaign, survey); a kind without one is not sent there (the reason
+    # is recorded).
+    wechat_templates: dict[str, WechatTemplate] = Field(default_factory=dict)
+
+    @field_validator("wechat_templates")
+    @classmethod
+    def _purposes(cls, value: dict[str, WechatTemplate]) -> dict[str, WechatTemplate]:
+        unknown = sorted(set(value) - set(PURPOSES))
+        if unknown:
+            raise ValueError(f"unknown message kind(s) {unknown}; use {list(PURPOSES)}")
+        return value
 
     @field_validator("occasions")
     @classmethod

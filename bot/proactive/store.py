@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ChannelIdentity, KeyValue, Member
+from bot.storage.models_selfservice import ChannelOptOut
 from bot.storage.upsert import upsert
 
 
@@ -55,3 +56,15 @@ async def mark_done(session: AsyncSession, *, key: str, now: datetime) -> None:
     """Records that a whole pass (one zone's greetings of one day) finished."""
     await upsert(session, KeyValue, {"key": key, "value": now.isoformat(), "expires_at": None},
                  conflict=["key"])
+
+
+async def opt_outs(session: AsyncSession, *, identity_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """(identity id, topic) of every per-channel opt-out among ``identity_ids``."""
+    wanted = list(set(identity_ids))
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(wanted), 500):
+        result = await session.execute(
+            select(ChannelOptOut.identity_id, ChannelOptOut.topic)
+            .where(ChannelOptOut.identity_id.in_(wanted[start:start + 500])))
+        found.update((identity_id, topic) for identity_id, topic in result.all())
+    return found

@@ -1,11 +1,21 @@
-"""Proactive care models: campaigns and their recipients, after-sales surveys."""
+"""Proactive care models: campaigns and their recipients, after-sales surveys, shared rate
+limits."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
@@ -68,3 +78,14 @@ class Survey(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class RateSlot(Base):
+    """One of the ``limit`` most recent sends of a shared rate limit (without Redis): a send
+    takes the oldest slot once it is older than the window, so no window holds more."""
+
+    __tablename__ = "rate_slots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    used_at: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,8 +1,8 @@
-"""campaigns, campaign recipients, after-sales surveys
+"""campaigns, campaign recipients, after-sales surveys, shared rate slots
 
 Revision ID: 0013
 Revises: 0006
-Create Date: 2026-11-30 10:10:35.886344
+Create Date: 2026-11-30 10:17:01.571291
 """
 from collections.abc import Sequence
 
@@ -38,6 +38,12 @@ def upgrade() -> None:
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.create_index('ix_campaigns_status_send_at', ['status', 'send_at'], unique=False)
 
+    op.create_table('rate_slots',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('slot', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('used_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('key', 'slot', name=op.f('pk_rate_slots'))
+    )
     op.create_table('surveys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purchase_id', sa.Integer(), nullable=False),
@@ -91,6 +97,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_surveys_member_id'))
 
     op.drop_table('surveys')
+    op.drop_table('rate_slots')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_index('ix_campaigns_status_send_at')
 
