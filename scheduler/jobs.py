@@ -23,6 +23,7 @@ from scheduler.points_expiry import write_off_lapsed_points
 from scheduler.points_reminders import remind_expiring_points
 from scheduler.retention import purge_expired
 from scheduler.sla import check_deadlines
+from scheduler.surveys import send_surveys
 
 POINTS_EXPIRY = "points-expiry"
 RETENTION_PURGE = "retention-purge"
@@ -30,6 +31,7 @@ SLA_CHECK = "sla-check"
 GREETINGS = "greetings"
 POINTS_REMINDERS = "points-reminders"
 CAMPAIGNS = "campaigns"
+SURVEYS = "surveys"
 
 Clock = Callable[[], datetime]
 
@@ -79,4 +81,9 @@ def jobs(kefu: Kefu, clock: Clock = utc_now) -> list[Job]:
 
     # Campaigns start within this interval of their time; a crashed one resumes here too.
     found.append(Job(CAMPAIGNS, due_campaigns, IntervalTrigger(seconds=30)))
+
+    async def surveys() -> int:
+        return await send_surveys(sessions=kefu.sessions, planner=planner, clock=clock)
+
+    found.append(Job(SURVEYS, surveys, IntervalTrigger(minutes=15)))
     return found

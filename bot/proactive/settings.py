@@ -117,6 +117,20 @@ class WechatTemplate(_Section):
         return value
 
 
+class SurveySettings(_Section):
+    enabled: bool = True
+    # Days after a purchase the survey goes out; per store code where it differs.
+    after_days: int = Field(default=3, ge=1, le=60)
+    per_store: dict[str, int] = Field(default_factory=dict)
+    # A rating at or below this opens a case with the purchase attached.
+    low_score: int = Field(default=2, ge=1, le=4)
+    # Purchases older than this (past their survey day) are not asked about any more.
+    lookback_days: int = Field(default=7, ge=1, le=60)
+
+    def days_for(self, store: str | None) -> int:
+        return self.per_store.get(store or "", self.after_days)
+
+
 class ProactiveSettings(_Section):
     # Greetings go out at this local time on the day (each member's own zone).
     send_at: time = time(10, 0)
@@ -135,6 +149,8 @@ class ProactiveSettings(_Section):
     # points_reminder, campaign, survey); a kind without one is not sent there (the reason
     # is recorded).
     wechat_templates: dict[str, WechatTemplate] = Field(default_factory=dict)
+    # The after-sales survey: one per purchase, 1-5 and a comment.
+    survey: SurveySettings = SurveySettings()
 
     @field_validator("wechat_templates")
     @classmethod
