@@ -169,3 +169,32 @@ async def test_the_greeting_job_is_registered_as_a_coroutine(kefu: Kefu) -> None
 
     registered = {job.id: job for job in jobs(kefu)}
     assert inspect.iscoroutinefunction(registered[GREETINGS].run)
+
+
+async def test_bulk_reachability_follows_the_same_rules_as_may_send(kefu: Kefu) -> None:
+    from bot.proactive import store
+    from bot.proactive.greetings import may_reach
+    from bot.storage import selfservice
+    from handlers.preferences import may_send
+    from tests.conftest import FIXED_NOW
+
+    members = [await reachable_member(kefu, promotions=p) for p in (True, True, True, False)]
+    async with transaction(kefu.sessions) as session:
+        identities = await store.identities_by_member(session, member_ids=[m.id for m in
+                                                                           members])
+        _first, second, third = (identities[m.id][0] for m in members[:3])
+        second.unsubscribed_at = FIXED_NOW
+        await selfservice.opt_out(session, identity_id=third.id, topic="promotions",
+                                  now=FIXED_NOW)
+    async with kefu.sessions() as session:
+        identities = await store.identities_by_member(session, member_ids=[m.id for m in
+                                                                           members])
+        opted = await store.opt_outs(session, identity_ids=[i[0].id for i in
+                                                            identities.values()])
+        for member in members:
+            fresh = await session.get(type(member), member.id)
+            assert fresh is not None
+            identity = identities[member.id][0]
+            for topic in ("greetings", "promotions"):
+                assert may_reach(identity, fresh, topic, opted) == await may_send(
+                    session, identity=identity, member=fresh, topic=topic), (member.id, topic)
