@@ -24,6 +24,7 @@ from bot.channels.wechat_sender import WeChatSender, make_client
 from bot.channels.wechat_session import DatabaseSessionStorage
 from bot.errors import ConfigError
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
+from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings
 from bot.spool.store import FileSpool, RedisSpool, Spool
 from bot.spool.turns import GuardedTurns
@@ -196,7 +197,8 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> D
                             retry_for=timedelta(hours=outbox.retry_hours),
                             max_backoff=outbox.max_backoff_seconds,
                             concurrency=outbox.concurrency,
-                            merge=frozenset({wechat.NAME} if outbox.merge_backlog else ()))
+                            merge=frozenset({wechat.NAME} if outbox.merge_backlog else ()),
+                            shared=_shared_limits(kefu, built))
     tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(coroutine: Any, name: str) -> asyncio.Task[Any]:
@@ -226,6 +228,24 @@ def build_spool(settings: Settings) -> Spool:
                               "(KEFU_REDIS__URL)")
         return RedisSpool(url, prefix=settings.spool.redis_key)
     return FileSpool(settings.spool.dir or settings.app.data_dir / "spool")
+
+
+def telegram_limit(kefu: Kefu) -> SharedLimit:
+    """Telegram's per-bot limit, shared by every process: in Redis when configured."""
+    policy = TELEGRAM_POLICY
+    token = kefu.settings.telegram_bot_token
+    # The limit is per bot: the token's public part (before ':') is the bot's id.
+    bot_id = token.get_secret_value().partition(":")[0] if token is not None else "bot"
+    url = kefu.settings.effective_redis_url
+    if url:
+        return RedisLimit(url, key=f"kefu:limit:telegram:{bot_id}", limit=policy.window_limit,
+                          seconds=policy.window_seconds)
+    return DatabaseLimit(kefu.sessions, key=f"telegram:{bot_id}"[:64],
+                         limit=policy.window_limit, seconds=policy.window_seconds)
+
+
+def _shared_limits(kefu: Kefu, senders: dict[str, Sender]) -> dict[str, SharedLimit]:
+    return {telegram.NAME: telegram_limit(kefu)} if telegram.NAME in senders else {}
 
 
 def _token_storage(kefu: Kefu) -> Any:

@@ -28,6 +28,7 @@ from bot.console.settings import ConsoleSettings
 from bot.errors import ConfigError
 from bot.kpis.settings import KpiSettings
 from bot.outbox.settings import OutboxSettings
+from bot.proactive.settings import ProactiveSettings
 from bot.spool.settings import SpoolSettings
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
@@ -299,6 +300,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     spool: SpoolSettings = SpoolSettings()
     readiness: ReadinessSettings = ReadinessSettings()
+    proactive: ProactiveSettings = ProactiveSettings()
 
     # Environment-only values (docs/INTERFACES.md names them).
     config: Path | None = None

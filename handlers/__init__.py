@@ -19,6 +19,7 @@ from handlers import (
     profile,
     redeem,
     smalltalk,
+    survey,
 )
 from handlers.followup import Followup
 from handlers.handoff import register_cases
@@ -45,4 +46,5 @@ def register_all(registry: Registry) -> Registry:
     registry.add(privacy.CONFIRM, privacy.confirm_privacy_request, needs_member=True)
     registry.add(privacy.CANCEL, privacy.cancel_privacy_request)
     register_cases(registry)
+    survey.register(registry)
     return registry

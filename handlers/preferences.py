@@ -12,6 +12,7 @@ from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.i18n import to_simplified
 from bot.messages import Button
+from bot.privacy import requests
 from bot.storage import selfservice
 from bot.storage.models import ChannelIdentity, Member
 from handlers.followup import Followup
@@ -40,12 +41,10 @@ def _consent(member: Member, topic: str) -> bool:
     return member.consent_greetings if topic == GREETINGS else member.consent_promotions
 
 
-def _set_consent(turn: Turn, member: Member, topic: str, value: bool) -> None:
-    if topic == GREETINGS:
-        member.consent_greetings = value
-    else:
-        member.consent_promotions = value
-    member.consent_updated_at = turn.now
+async def _set_consent(turn: Turn, member: Member, topic: str, value: bool) -> None:
+    """Through the consent history, which is what proactive sends read."""
+    await requests.record_consent(turn.session, member=member, kind=topic, granted=value,
+                                  source=turn.inbound.channel, now=turn.now)
 
 
 async def may_send(
@@ -113,7 +112,7 @@ async def _stop(turn: Turn, topics: list[str], *, everywhere: bool) -> None:
         await selfservice.opt_out(turn.session, identity_id=turn.identity.id, topic=topic,
                                   now=turn.now)
         if everywhere and turn.member is not None:
-            _set_consent(turn, turn.member, topic, False)
+            await _set_consent(turn, turn.member, topic, False)
     label = _label(turn, topics)
     if everywhere and turn.member is not None:
         turn.say(turn.t("preferences.unsubscribed_everywhere", topics=label))
@@ -149,7 +148,7 @@ async def finish_subscription(turn: Turn, values: dict[str, Any]) -> None:
     assert turn.member is not None
     topics = [t for t in values["topics"] if t in TOPICS]
     for topic in topics:
-        _set_consent(turn, turn.member, topic, True)
+        await _set_consent(turn, turn.member, topic, True)
         await selfservice.opt_in(turn.session, identity_id=turn.identity.id, topic=topic)
     turn.say(turn.t("preferences.subscribed", topics=_label(turn, topics),
                     channel=_channel(turn)))

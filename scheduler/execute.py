@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,9 @@ from bot.storage.db import transaction
 from scheduler import state
 from scheduler.schedules import Schedule
 
+if TYPE_CHECKING:
+    from bot.proactive.greetings import Planner
+
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SKIPPED = "skipped"
@@ -31,11 +35,13 @@ SKIPPED = "skipped"
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
-    """What a job may use: storage, settings and the clock (tests pass a fixed one)."""
+    """What a job may use: storage, settings and the clock (tests pass a fixed one), and
+    the proactive planner (greetings, reminders, campaigns, surveys) where they run."""
 
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     clock: Clock
+    planner: Planner | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.proactive.greetings import Planner
 from bot.settings import Settings
 from bot.storage.db import transaction
 from scheduler import state
@@ -155,12 +156,13 @@ class JobService:
 
 async def start_scheduler(
     *, sessions: async_sessionmaker[AsyncSession], settings: Settings, engine: AsyncEngine,
-    clock: Clock = utc_now, jobs: Sequence[Job] | None = None,
+    clock: Clock = utc_now, jobs: Sequence[Job] | None = None, planner: Planner | None = None,
 ) -> JobService:
     """Starts leader election and, in the leading process, the jobs. Stop it with
     :meth:`JobService.stop`."""
     service = JobService(jobs if jobs is not None else all_jobs(settings),
-                         JobContext(sessions=sessions, settings=settings, clock=clock),
+                         JobContext(sessions=sessions, settings=settings, clock=clock,
+                                    planner=planner),
                          make_lock(engine, settings),
                          check_seconds=settings.scheduler.leader_check_seconds)
     await service.start()

@@ -21,6 +21,11 @@ _PERMANENT = {45015: "outside the 48-hour reply window", 45047: "reply quota use
               43004: "user unfollowed the account", 40003: "unknown openid",
               45002: "message too long", 40008: "invalid message type"}
 _UNDELIVERABLE = {40003}
+# Template sends: a rejected template id or data is the configuration's fault, not the user's.
+_TEMPLATE_PERMANENT = {40037: "template id rejected by the platform (check "
+                              "proactive.wechat_templates)",
+                       47001: "template data rejected (check the field mapping)",
+                       43004: "user unfollowed the account", 40003: "unknown openid"}
 _UNSUBSCRIBED = {43004}
 
 
@@ -74,6 +79,23 @@ class WeChatSender:
         except OSError as exc:
             raise TransientError(f"wechat: {exc.__class__.__name__}") from exc
         return None
+
+    async def send_template(self, openid: str, template: dict[str, Any]) -> str | None:
+        """A template message (outside the 48-hour window); returns WeChat's msgid."""
+        try:
+            result = await asyncio.to_thread(
+                self.client.message.send_template, openid, template["template_id"],
+                template.get("data") or {})
+        except WeChatClientException as exc:
+            code = int(exc.errcode) if exc.errcode is not None else None
+            if code in _TEMPLATE_PERMANENT:
+                raise PermanentError(f"wechat {code}: {_TEMPLATE_PERMANENT[code]}",
+                                     unsubscribed=code == 43004) from exc
+            raise TransientError(f"wechat {code}: {exc.errmsg}") from exc
+        except OSError as exc:
+            raise TransientError(f"wechat: {exc.__class__.__name__}") from exc
+        msgid = result.get("msgid") if isinstance(result, dict) else None
+        return str(msgid) if msgid is not None else None
 
     async def aclose(self) -> None:
         return None

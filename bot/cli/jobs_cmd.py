@@ -10,6 +10,7 @@ import typer
 
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit, setup_logging
 from bot.dialogue.pipeline import utc_clock
+from bot.proactive.wiring import planner_for
 from bot.settings import Settings
 from scheduler.execute import JobContext, RunOutcome, run_job
 from scheduler.jobs import all_jobs, job_by_id
@@ -71,7 +72,8 @@ async def run_now(settings: Settings, job_id: str) -> RunOutcome:
         known = ", ".join(j.id for j in all_jobs(settings))
         raise typer.BadParameter(f"no job {job_id!r}; the jobs are {known}")
     async with open_kefu(settings) as kefu:
-        context = JobContext(sessions=kefu.sessions, settings=settings, clock=utc_clock)
+        context = JobContext(sessions=kefu.sessions, settings=settings, clock=utc_clock,
+                             planner=planner_for(kefu))
         return await run_job(job, context)
 
 

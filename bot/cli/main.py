@@ -7,11 +7,13 @@ import typer
 from bot.cli import (
     agents_cmd,
     audit_cmd,
+    campaign_cmd,
     chat_cmd,
     db_cmd,
     demo_cmd,
-    jobs_cmd,
+    greetings_cmd,
     integrations_cmd,
+    jobs_cmd,
     keys_cmd,
     members_cmd,
     privacy_cmd,
@@ -42,6 +44,8 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(privacy_cmd.app, name="privacy")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(integrations_cmd.app, name="integrations")
+app.add_typer(greetings_cmd.app, name="greetings")
+app.add_typer(campaign_cmd.app, name="campaign")
 members_cmd.app.command("export")(privacy_cmd.export_command)
 members_cmd.app.command("erase")(privacy_cmd.erase_command)
 

@@ -13,6 +13,7 @@ from bot.cli.common import open_kefu, run_async, settings_or_exit, setup_logging
 from bot.cli.demo_cmd import seed
 from bot.cli.nlu_loading import load_nlu
 from bot.console.demo import login_lines
+from bot.proactive.wiring import planner_for
 from bot.server.app import create_app
 from bot.settings import Settings
 from scheduler.runner import start_scheduler
@@ -59,7 +60,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_level="info",
                                 proxy_headers=True, server_header=False, access_log=False)
         jobs = await start_scheduler(sessions=kefu.sessions, settings=settings,
-                                     engine=kefu.engine)
+                                     engine=kefu.engine, planner=planner_for(kefu))
         try:
             await uvicorn.Server(config).serve()
         finally:

@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.directory import Directory
 from bot.loyalty.points import ADJUST, EARN, EXPIRE, REDEEM, lot_expiry
 from bot.loyalty.service import member_standing
+from bot.privacy import requests
 from bot.settings import Settings
 from bot.storage import members as member_store
 from bot.storage.ledger import add_purchase, add_transaction
+from bot.storage.models import Member
 
 DEMO_CHANNELS = ("web", "console")
 # WeChat followers the demo binds (openids as the WeChat simulator's users have them).
@@ -38,17 +40,20 @@ class DemoMember:
     purchases: int
     receipt: tuple[int, int]
     sender: str | None = None
+    # Consents the demo records through the consent history: greetings, promotions (None:
+    # the member never answered, so nothing proactive reaches them).
+    consents: tuple[bool | None, bool | None] = (None, None)
 
 
 DEMO_MEMBERS = (
     DemoMember("M000001", "王芳", "+8613800000001", date(1992, 3, 14), "zh-Hans",
                "Asia/Shanghai", 200, 6, (80, 400)),
     DemoMember("M000002", "李娜", "+8613800000002", date(1988, 7, 2), "zh-Hans",
-               "Asia/Shanghai", 500, 16, (150, 300), "demo-silver"),
+               "Asia/Shanghai", 500, 16, (150, 300), "demo-silver", (True, False)),
     DemoMember("M000003", "张伟", "+8613800000003", date(1985, 11, 28), "zh-Hans",
-               "Asia/Shanghai", 900, 34, (250, 450), "demo-gold"),
+               "Asia/Shanghai", 900, 34, (250, 450), "demo-gold", (True, True)),
     DemoMember("M000004", "陈静", "+8613800000004", date(1979, 1, 9), "zh-Hans",
-               "Asia/Shanghai", 1500, 75, (450, 800), "demo-diamond"),
+               "Asia/Shanghai", 1500, 75, (450, 800), "demo-diamond", (False, True)),
     DemoMember("M000005", "劉嘉欣", "+85291234567", date(1995, 9, 21), "zh-Hant",
                "Asia/Hong_Kong", 400, 14, (200, 320)),
     DemoMember("M000006", "Emily Zhao", "+8613800000006", date(1990, 5, 5), "en",
@@ -110,6 +115,7 @@ async def seed_demo(
         await _seed_spending(session, member_id=member.id, member_no=demo.member_no, now=now,
                              lifetime=lifetime)
         await member_standing(session, member=member, settings=settings, now=now)
+        await _seed_consents(session, member=member, demo=demo, now=now)
         if demo.sender is not None:
             senders = [(channel, demo.sender) for channel in DEMO_CHANNELS]
             senders.append(("wechat", DEMO_WECHAT_OPENIDS[demo.sender]))
@@ -121,6 +127,17 @@ async def seed_demo(
                                                      now=now)
                 bound.append(f"{channel}:{sender}")
     return SeedReport(created, await member_store.count_members(session), bound)
+
+
+async def _seed_consents(session: AsyncSession, *, member: Member, demo: DemoMember,
+                         now: datetime) -> None:
+    """Records the demo member's answers once (a member with any history keeps it)."""
+    if await requests.consent_history(session, member_id=member.id):
+        return
+    for kind, granted in zip(requests.CONSENT_KINDS, demo.consents, strict=True):
+        if granted is not None:
+            await requests.record_consent(session, member=member, kind=kind, granted=granted,
+                                          source="demo", now=now - timedelta(days=30))
 
 
 def demo_tier_hint(demo: DemoMember) -> str:

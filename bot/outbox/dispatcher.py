@@ -22,6 +22,7 @@ from bot.failures import FailureLog
 from bot.messages import OutboundMessage
 from bot.outbox import store
 from bot.outbox.ratelimit import SlidingWindow, TokenBucket
+from bot.outbox.shared_limit import SharedLimit
 from bot.outbox.windows import refusal
 from bot.storage.models import ChannelIdentity, OutboxMessage
 
@@ -93,6 +94,7 @@ class Dispatcher:
         max_backoff: float = 600.0,
         concurrency: int = 8,
         merge: frozenset[str] = frozenset(),
+        shared: Mapping[str, SharedLimit] | None = None,
     ) -> None:
         self._sessions = sessions
         self.senders = dict(senders)
@@ -120,6 +122,8 @@ class Dispatcher:
         self.in_flight: set[int] = set()
         self._stopping = False
         self.sent = 0
+        # Limits all processes obey together (bot/outbox/shared_limit.py), per channel.
+        self._shared = dict(shared or {})
 
     def wake(self) -> None:
         """New rows are waiting: look now instead of at the next poll."""
@@ -229,7 +233,15 @@ class Dispatcher:
                 return
             now = self._clock()
             blocked = self._refuse(row, identity, now)
-            if blocked is not None:
+            # Outside a reply window a row that carries a template (proactive WeChat sends)
+            # goes as a template message instead; a blocked recipient stays blocked.
+            template = row.payload.get("template") if blocked is not None else None
+            sender = self.senders[row.channel]
+            as_template = (template is not None and identity is not None
+                           and not identity.undeliverable_reason
+                           and identity.unsubscribed_at is None
+                           and hasattr(sender, "send_template"))
+            if blocked is not None and not as_template:
                 await self._finish(row, failed=blocked)
                 return
             paused = self._paused_until.get(row.channel)
@@ -240,14 +252,17 @@ class Dispatcher:
             if self._stopping:
                 await self._give_back(row)
                 return
-            sender = self.senders[row.channel]
             message = store.from_payload(row.channel, row.recipient_id, row.payload)
             merged: list[int] = []
             if row.channel in self._merge:
                 message, merged = await self._merge_backlog(row, message)
             self.in_flight.add(row.id)
             try:
-                platform_id = await sender.send(message)
+                if as_template:
+                    platform_id = await sender.send_template(  # type: ignore[attr-defined]
+                        row.recipient_id, template)
+                else:
+                    platform_id = await sender.send(message)
             except RateLimited as exc:
                 until = self._clock() + timedelta(seconds=exc.retry_after)
                 self._paused_until[row.channel] = until
@@ -338,6 +353,9 @@ class Dispatcher:
         window = self._windows.get(row.channel)
         if window is not None:
             await window.acquire()
+        shared = self._shared.get(row.channel)
+        if shared is not None:
+            await shared.acquire()
         self._last_to_chat[(row.channel, row.recipient_id)] = loop.time()
 
     async def _retry_or_fail(self, row: OutboxMessage, reason: str, *,
@@ -418,6 +436,8 @@ class Dispatcher:
     async def aclose(self) -> None:
         for sender in self.senders.values():
             await sender.aclose()
+        for limit in self._shared.values():
+            await limit.aclose()
 
 
 def _age(delta: timedelta) -> str:

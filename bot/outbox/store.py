@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from bot.messages import Button, OutboundMessage
 from bot.storage.models import OutboxMessage
-from bot.storage.upsert import insert_ignore
+from bot.storage.upsert import insert_ignore, insert_many_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
@@ -44,8 +44,12 @@ async def enqueue(
     purpose: str = "reply",
     not_before: datetime | None = None,
     dedupe_key: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> int | None:
-    """Adds a message to the outbox; ``None`` when ``dedupe_key`` was enqueued before."""
+    """Adds a message to the outbox; ``None`` when ``dedupe_key`` was enqueued before.
+
+    ``extra`` joins the payload (a WeChat ``template`` for when the reply window is closed).
+    """
     return await insert_ignore(
         session,
         OutboxMessage,
@@ -55,7 +59,7 @@ async def enqueue(
             "identity_id": identity_id,
             "message_id": message_id,
             "purpose": purpose,
-            "payload": to_payload(message),
+            "payload": {**to_payload(message), **(extra or {})},
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": not_before or now,
@@ -64,6 +68,28 @@ async def enqueue(
         },
         conflict=["dedupe_key"],
     )
+
+
+async def enqueue_many(
+    session: AsyncSession, rows: list[tuple[OutboundMessage, int | None, str, dict[str, Any]]],
+    *, now: datetime, purpose: str, not_before: list[datetime],
+) -> dict[str, int]:
+    """Adds many messages in one statement: (message, identity id, dedupe key, extra payload)
+    each, ``not_before`` one per row. Keys enqueued before are left alone. Returns every
+    key's outbox id, new or old."""
+    if not rows:
+        return {}
+    await insert_many_ignore(session, OutboxMessage, [
+        {"channel": message.channel, "recipient_id": message.recipient_id,
+         "identity_id": identity_id, "message_id": None, "purpose": purpose,
+         "payload": {**to_payload(message), **extra}, "status": PENDING, "attempts": 0,
+         "next_attempt_at": due, "dedupe_key": key, "created_at": now}
+        for (message, identity_id, key, extra), due in zip(rows, not_before, strict=True)],
+        conflict=["dedupe_key"])
+    keys = [key for _, _, key, _ in rows]
+    result = await session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.id)
+                                   .where(OutboxMessage.dedupe_key.in_(keys)))
+    return {str(key): int(row_id) for key, row_id in result.all()}
 
 
 async def claim(

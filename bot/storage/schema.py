@@ -8,6 +8,7 @@ from bot.storage import (
     models_cases,
     models_jobs,
     models_loyalty,
+    models_proactive,
     models_selfservice,
     security_models,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "models_cases",
     "models_jobs",
     "models_loyalty",
+    "models_proactive",
     "models_selfservice",
     "security_models",
 ]

@@ -69,3 +69,23 @@ async def upsert(
     updates = {name: statement.excluded[name] for name in values if name not in conflict}
     await session.execute(statement.on_conflict_do_update(index_elements=conflict,
                                                           set_=updates))
+
+
+async def insert_ignore_composite(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], *, conflict: list[str]
+) -> None:
+    """Insert-or-ignore for a table without an ``id`` column (a composite primary key)."""
+    await session.execute(_insert(session, model, values)
+                          .on_conflict_do_nothing(index_elements=conflict))
+
+
+async def insert_many_ignore(
+    session: AsyncSession, model: type[Base], rows: list[dict[str, Any]], *, conflict: list[str]
+) -> None:
+    """Inserts ``rows`` in one statement, skipping those whose ``conflict`` columns exist."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(insert(cast(Table, model.__table__)).values(rows)
+                          .on_conflict_do_nothing(index_elements=conflict))

@@ -86,3 +86,19 @@ async def test_the_confidence_needed_is_configurable(kefu_nlu: Kefu) -> None:
     lenient = _dialogue(kefu_nlu, destructive_confidence=0.5)
     assert "no more" in await lenient.say(INJECTION)  # 0.63 ≥ 0.5: at once
     assert await _allowed(kefu_nlu) == {GREETINGS: False, PROMOTIONS: False}
+async def test_subscribe_and_unsubscribe_everywhere_go_through_the_consent_history(
+        kefu: Kefu, chat: Chat) -> None:
+    from bot.privacy.requests import consent_history
+    from bot.proactive.consent import PROMOTIONS as KIND
+    from bot.proactive.consent import consenting
+
+    member = await bound_member(kefu)
+    await chat.say("/subscribe promotions")
+    async with kefu.sessions() as session:
+        assert await consenting(session, member_ids=[member.id], kind=KIND) == {member.id}
+    await chat.say("/unsubscribe all")
+    async with kefu.sessions() as session:
+        history = await consent_history(session, member_id=member.id)
+        assert await consenting(session, member_ids=[member.id], kind=KIND) == set()
+    assert [(e.kind, e.granted, e.source) for e in history] == [
+        ("promotions", True, "web"), ("greetings", False, "web"), ("promotions", False, "web")]

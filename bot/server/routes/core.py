@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from bot import health, metrics
 from bot.app import Kefu
 from bot.outbox import store
-from bot.server.json_body import JsonRoute
 from bot.security.http import token_matches
+from bot.server.json_body import JsonRoute
 from bot.storage.outage import database_unavailable
 
 router = APIRouter(route_class=JsonRoute)

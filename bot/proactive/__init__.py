@@ -1,0 +1,1 @@
+"""Proactive care: greetings, points reminders, campaigns and after-sales surveys."""
