@@ -203,8 +203,20 @@ class SecuritySettings(_Section):
     # Platform webhooks come from a few platform servers: only a flood guard per IP.
     webhook_per_ip: RateLimit = RateLimit(requests=3000)
     parse_per_ip: RateLimit = RateLimit(requests=120)
-    login_per_ip: RateLimit = RateLimit(requests=5, seconds=300)
+    # Console sign-in: wrong passwords from one address (any account) and to one account
+    # (from addresses it has not signed in from) before delays begin; successes never count.
+    # `seconds` is not used: tallies are kept a day after the last failure.
+    login_per_ip: RateLimit = RateLimit(requests=20, seconds=300)
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
+
+
+class WebchatSettings(_Section):
+    # Open /webchat/stream connections per client address (per process); more get 429.
+    max_streams_per_ip: int = Field(default=10, ge=1, le=100_000)
+    # How open streams learn of new messages: "auto" is PostgreSQL LISTEN/NOTIFY on
+    # PostgreSQL, else Redis pub/sub when redis.url is set, else a look every poll_seconds.
+    notify: Literal["auto", "postgresql", "redis", "poll"] = "auto"
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
 
 class ChannelsSettings(_Section):
@@ -239,6 +251,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     orders: OrdersSettings = OrdersSettings()
+    webchat: WebchatSettings = WebchatSettings()
 
     # Environment-only values (CONTRACTS.md names them).
     config: Path | None = None

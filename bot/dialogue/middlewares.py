@@ -9,6 +9,7 @@ from dataclasses import replace
 from bot import metrics
 from bot.cases.handoff import handoff_guard
 from bot.dialogue.commands import parse_command
+from bot.dialogue.redact import transcript_text
 from bot.dialogue.turn import Reply, Turn
 from bot.i18n import detect_language
 from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage
@@ -33,7 +34,8 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         conversation=turn.conversation,
         channel=inbound.channel,
         channel_message_id=inbound.message_id,
-        text=turn.text,
+        # Before the turn: the state still names the question this message answers.
+        text=transcript_text(turn.text, turn.state()),
         now=turn.now,
     )
     if message_id is None:

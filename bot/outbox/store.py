@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.messages import Button, OutboundMessage
+from bot.outbox import web_signal
 from bot.storage.models import OutboxMessage
 from bot.storage.upsert import insert_ignore
 
@@ -46,7 +47,7 @@ async def enqueue(
     dedupe_key: str | None = None,
 ) -> int | None:
     """Adds a message to the outbox; ``None`` when ``dedupe_key`` was enqueued before."""
-    return await insert_ignore(
+    row_id = await insert_ignore(
         session,
         OutboxMessage,
         {
@@ -64,6 +65,10 @@ async def enqueue(
         },
         conflict=["dedupe_key"],
     )
+    if row_id is not None and message.channel == web_signal.WEB:
+        # Open chat pages are woken when this commits, instead of polling for it.
+        await web_signal.announce(session, message.recipient_id)
+    return row_id
 
 
 async def claim(
