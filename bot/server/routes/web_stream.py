@@ -25,6 +25,7 @@ from bot.storage.db import transaction
 router = APIRouter()
 # A comment line this often keeps proxies from closing a quiet stream.
 PING_SECONDS = 15.0
+TAKE = 20  # rows per look at the outbox
 # Anyone who knows a sender id may read its stream, exactly as anyone may post as it to the
 # REST webhook: the web channel's visitors are anonymous by design.
 Sender = Annotated[str, Query(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -48,13 +49,16 @@ async def web_messages(kefu: Kefu, *, sender: str, clock: Callable[[], datetime]
             # Cleared before looking: a wake-up during the look is not lost.
             woken.clear()
             async with transaction(kefu.sessions) as session:
-                rows = await take_pending(session, recipient_id=sender, now=clock())
+                rows = await take_pending(session, recipient_id=sender, now=clock(),
+                                          limit=TAKE)
             for row in rows:
                 payload = row.payload or {}
                 data = {"text": payload.get("text", ""), "buttons": payload.get("buttons") or [],
                         "purpose": row.purpose}
                 yield (f"id: {row.id}\nevent: message\n"
                        f"data: {json.dumps(data, ensure_ascii=False)}\n\n")
+            if len(rows) == TAKE:
+                continue  # more are waiting: no wake-up will come for them
             # Notified streams sleep until woken; polling ones look again after ``interval``.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(),

@@ -188,3 +188,9 @@ async def test_agent_replies_wake_the_stream_in_this_process(settings: Settings)
                                  identity_id=None, now=FIXED_NOW, purpose="agent")
             assert web_signal.pending(session) == {"v2"}
         assert await read_until(stream, "稍等，我查一下", within=2) < 2
+        # More than one look's worth at once: all of them arrive without another wake-up.
+        async with transaction(kefu.sessions) as session:
+            for n in range(25):
+                await outbox.enqueue(session, OutboundMessage("web", "v2", f"第{n}条"),
+                                     identity_id=None, now=FIXED_NOW, purpose="agent")
+        assert await read_until(stream, "第24条", within=3) < 3
