@@ -84,9 +84,9 @@ async def build_kefu(
                          echo=settings.database.echo)
     if migrate:
         await upgrade(engine, schema=settings.database.schema_name)
-    sessions = make_sessionmaker(engine)
     directory = Directory(FieldCipher(secret),
                           tuple(FieldCipher(key) for key in previous_secret_keys(settings)))
+    sessions = make_sessionmaker(engine, keyring=directory.keyring)
     if migrate:
         await seal_plain_values(sessions, directory=directory)
     services = Services(settings=settings, directory=directory, translator=translator(),

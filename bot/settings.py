@@ -237,7 +237,10 @@ class SecuritySettings(_Section):
     # /model/parse called with the service token (KEFU_PARSE_TOKEN, Rasa's ?token=): a Rasa
     # stack's traffic, counted for all its callers together instead of per address.
     parse_per_token: RateLimit = RateLimit(requests=30_000)
-    login_per_ip: RateLimit = RateLimit(requests=5, seconds=300)
+    # Console sign-in: wrong passwords from one address (any account) and to one account
+    # (from addresses it has not signed in from) before delays begin; successes never count.
+    # `seconds` is not used: tallies are kept a day after the last failure.
+    login_per_ip: RateLimit = RateLimit(requests=20, seconds=300)
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
 
 
@@ -247,6 +250,8 @@ class SchedulerSettings(_Section):
     # How often a process checks it still leads, or tries to take over: a killed leader is
     # replaced within about this long.
     leader_check_seconds: int = Field(default=5, ge=1, le=60)
+
+
 class ReadinessSettings(_Section):
     """What /readyz checks; each failed check makes it answer 503 with the reason."""
 
@@ -259,6 +264,15 @@ class ReadinessSettings(_Section):
     # A due outbox row no dispatcher has tried for this long: delivery is stuck here
     # (a platform outage does not count: its rows have been tried). 0 turns it off.
     max_unclaimed_seconds: float = Field(default=120.0, ge=0)
+
+
+class WebchatSettings(_Section):
+    # Open /webchat/stream connections per client address (per process); more get 429.
+    max_streams_per_ip: int = Field(default=10, ge=1, le=100_000)
+    # How open streams learn of new messages: "auto" is PostgreSQL LISTEN/NOTIFY on
+    # PostgreSQL, else Redis pub/sub when redis.url is set, else a look every poll_seconds.
+    notify: Literal["auto", "postgresql", "redis", "poll"] = "auto"
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
 
 class ChannelsSettings(_Section):
@@ -301,6 +315,7 @@ class Settings(BaseSettings):
     spool: SpoolSettings = SpoolSettings()
     readiness: ReadinessSettings = ReadinessSettings()
     proactive: ProactiveSettings = ProactiveSettings()
+    webchat: WebchatSettings = WebchatSettings()
 
     # Environment-only values (docs/INTERFACES.md names them).
     config: Path | None = None

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.binding import codes, records
 from bot.binding.sender import CodeNotSent, build_code_sender
 from bot.crypto import mask_phone
+from bot.dialogue import redact
 from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
@@ -201,15 +202,15 @@ def register(registry: Registry, followup: Followup) -> None:
 
     registry.forms.add(Form(PHONE_FORM, (
         Slot("phone", "binding.ask_phone", parse_phone, invalid="binding.bad_phone",
-             entity="phone", request_contact=can_share_contact),
+             entity="phone", request_contact=can_share_contact, personal=redact.PHONE),
     ), on_complete=bound(receive_phone), timeout=codes.CODE_LIFETIME * 2))
     registry.forms.add(Form(CODE_FORM, (
         Slot("code", "binding.ask_code", parse_code, invalid="binding.bad_code",
-             prompt_values=_masked),
+             prompt_values=_masked, personal=redact.SECRET),
     ), on_complete=bound(receive_code), timeout=codes.CODE_LIFETIME))
     registry.forms.add(Form(LOCKED_FORM, (
         Slot("code", "binding.locked", parse_code, invalid="binding.bad_code",
-             prompt_values=_masked),
+             prompt_values=_masked, personal=redact.SECRET),
     ), on_complete=bound(repeat_locked), timeout=codes.CODE_LIFETIME))
     registry.forms.add(Form(UNBIND_FORM, (
         Slot("confirm", "binding.ask_unbind", affirmed, buttons=yes_no_buttons,

@@ -7,6 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
+from bot.dialogue import redact
 from bot.dialogue.commands import parse_command
 from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
 from bot.dialogue.language import remember_choice
@@ -201,16 +202,17 @@ def register(registry: Registry, followup: Followup) -> None:
     registry.forms.add(Form(PROFILE_FORM, (
         Slot("field", "profile.ask_field", parse_field, buttons=field_buttons),
         Slot(BIRTHDAY, "profile.ask_birthday", _birthday, invalid="profile.bad_birthday",
-             when=_asking(BIRTHDAY)),
+             when=_asking(BIRTHDAY), personal=redact.DATE),
         Slot("confirm", "profile.confirm_birthday", affirmed, buttons=yes_no_buttons,
              when=_asking(BIRTHDAY, valid_birthday=True), prompt_values=_shown_birthday),
         Slot(NAME, "profile.ask_name", _name, invalid="profile.bad_name", free_text=True,
-             when=_is(NAME)),
+             when=_is(NAME), personal=redact.NAME),
         Slot(ADDRESS, "profile.ask_address", _address, invalid="profile.bad_address",
-             free_text=True, when=_is(ADDRESS)),
+             free_text=True, when=_is(ADDRESS), personal=redact.ADDRESS),
         Slot(LANGUAGE, "profile.ask_language", _language, buttons=language_buttons,
              when=_is(LANGUAGE)),
-        Slot(PHONE, "profile.ask_phone", _phone, invalid="binding.bad_phone", when=_is(PHONE)),
+        Slot(PHONE, "profile.ask_phone", _phone, invalid="binding.bad_phone", when=_is(PHONE),
+             personal=redact.PHONE),
     ), on_complete=functools.partial(apply_profile_update, followup=followup)))
     handler = functools.partial(start_profile_update, followup=followup)
     registry.add(intents.PROFILE_UPDATE, functools.update_wrapper(handler, start_profile_update),

@@ -9,7 +9,13 @@ import typer
 from bot import audit
 from bot.cli.actor import cli_principal
 from bot.cli.common import open_kefu, run_async, settings_or_exit
-from bot.security.rotation import PLAIN, RotationReport, key_usage, rotate_keys
+from bot.security.rotation import (
+    PLAIN,
+    RotationReport,
+    key_usage,
+    message_key_usage,
+    rotate_keys,
+)
 from bot.storage.db import transaction
 
 app = typer.Typer(help="Encryption keys of personal data: rotate, status.", no_args_is_help=True)
@@ -33,13 +39,15 @@ def rotate(
                 await audit.record(session, actor=actor, action=audit.KEYS_ROTATE,
                                    subject=kefu.directory.cipher.key_id,
                                    detail={"rows_changed": report.rows_changed,
-                                           "values": report.values_reencrypted})
+                                           "values": report.values_reencrypted,
+                                           "messages": report.messages_reencrypted})
             return report
 
     report = run_async(work)
     typer.echo(f"Scanned {report.rows_scanned} member(s) in {report.batches} batch(es): "
                f"{report.values_reencrypted} value(s) of {report.rows_changed} member(s) "
                "re-encrypted with the current key.")
+    typer.echo(f"{report.messages_reencrypted} message text(s) encrypted with the current key.")
 
 
 @app.command("status")
@@ -47,13 +55,23 @@ def status() -> None:
     """How many stored values each key holds; the current key is marked."""
     settings = settings_or_exit()
 
-    async def work() -> tuple[str, tuple[str, ...], dict[str, int]]:
+    async def work() -> tuple[str, tuple[str, ...], dict[str, int], dict[str, int]]:
         async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
             usage = await key_usage(session)
-            return kefu.directory.cipher.key_id, kefu.directory.keyring.key_ids, dict(usage)
+            messages = await message_key_usage(session)
+            return (kefu.directory.cipher.key_id, kefu.directory.keyring.key_ids, dict(usage),
+                    dict(messages))
 
-    current, known, usage = run_async(work)
+    current, known, usage, messages = run_async(work)
     typer.echo(f"KEFU_SECRET_KEY is key {current}.")
+    _show(usage, current=current, known=known)
+    if not usage:
+        typer.echo("  no personal data stored yet")
+    typer.echo("Message texts:")
+    _show(messages, current=current, known=known)
+
+
+def _show(usage: dict[str, int], *, current: str, known: tuple[str, ...]) -> None:
     for kid, count in sorted(usage.items()):
         if kid == current:
             note = "current"
@@ -64,5 +82,3 @@ def status() -> None:
         else:
             note = "UNKNOWN key: add its secret to KEFU_SECRET_KEY_PREVIOUS"
         typer.echo(f"  {kid:<10} {count:>8} value(s)  {note}")
-    if not usage:
-        typer.echo("  no personal data stored yet")

@@ -1,4 +1,4 @@
-"""Console login: passwords with lockout, session cookies, and who is asking (the
+"""Console login: passwords, session cookies, and who is asking (the
 authenticator bot.security.permissions calls for every guarded route)."""
 
 from __future__ import annotations
@@ -55,18 +55,13 @@ class LoginResult:
 
 async def log_in(session: AsyncSession, *, email: str, password: str, settings: ConsoleSettings,
                  now: datetime) -> LoginResult:
-    """Checks the password; repeated failures lock the account for a while."""
+    """Checks the password. Nothing is locked here: guessing is slowed down before this is
+    called (bot.security.login_throttle), so an attacker cannot lock an agent out."""
     agent = await agent_store.find_agent(session, email=email)
-    if agent is not None and agent.locked_until is not None and agent.locked_until > now:
-        return LoginResult(error="locked", locked_until=agent.locked_until)
     good = verify_password(agent.password_hash if agent else None, password)
     if agent is None or not agent.active or not good:
         if agent is not None and not good:
-            agent.failed_logins += 1
-            if agent.failed_logins >= settings.max_failed_logins:
-                agent.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                agent.failed_logins = 0
-                return LoginResult(error="locked", locked_until=agent.locked_until)
+            agent.failed_logins += 1  # shown to admins; it locks nothing
         return LoginResult(error="wrong")
     agent.failed_logins = 0
     agent.locked_until = None

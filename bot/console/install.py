@@ -10,7 +10,14 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import Kefu
-from bot.console import routes_admin, routes_case, routes_login, routes_queue, routes_review
+from bot.console import (
+    routes_admin,
+    routes_audit,
+    routes_case,
+    routes_login,
+    routes_queue,
+    routes_review,
+)
 from bot.console.auth import make_authenticator
 from bot.dialogue.pipeline import utc_clock
 from bot.security.permissions import set_authenticator
@@ -27,7 +34,8 @@ def install_console(app: FastAPI, kefu: Kefu, *, clock: Callable[[], datetime] =
     app.state.console_poll_seconds = poll_seconds
     set_authenticator(app, make_authenticator(kefu.sessions, kefu.settings,
                                               lambda: app.state.console_clock()))
-    for module in (routes_login, routes_queue, routes_case, routes_admin, routes_review):
+    for module in (routes_login, routes_queue, routes_case, routes_admin, routes_review,
+                   routes_audit):
         app.include_router(module.router)
     # Scripts and styles are served from /static/console/ with the web chat's.
     app.add_middleware(SignInRedirect)

@@ -22,6 +22,7 @@ from bot.console.auth import (
 )
 from bot.console.web import acting, kefu_of, now_of, render
 from bot.security.http import client_ip
+from bot.security.login_throttle import LoginThrottle
 from bot.security.permissions import Action, public
 from bot.storage.db import transaction
 from bot.storage.models_cases import AgentSession
@@ -70,23 +71,28 @@ async def login(
         signed = None
     if not nonce or not isinstance(signed, str) or not hmac.compare_digest(signed, nonce):
         return _login_page(request, error="expired", email=email, status_code=403)
-    limiter = getattr(request.app.state, "login_limiter", None)
-    if limiter is not None:
-        decision = await limiter.attempt(ip=client_ip(request.scope), account=email)
+    throttle: LoginThrottle | None = getattr(request.app.state, "login_limiter", None)
+    ip = client_ip(request.scope)
+    if throttle is not None:
+        decision = await throttle.check(ip=ip, account=email)
         if not decision.allowed:
-            return _login_page(request, error="too_many", email=email, status_code=429)
+            # The password is not even checked: guessing costs the attacker time, not us.
+            response = _login_page(request, error="too_many", email=email, status_code=429)
+            response.headers["retry-after"] = str(decision.retry_after)
+            return response
     now = now_of(request)
     async with transaction(kefu.sessions) as session:
         result = await log_in(session, email=email, password=password,
                               settings=kefu.settings.console, now=now)
         await audit.record_login(session, account=email.strip().lower()[:100],
-                                 ip=client_ip(request.scope), ok=result.token is not None,
+                                 ip=ip, ok=result.token is not None,
                                  reason=result.error or "")
     if result.token is None:
-        return _login_page(request, error=result.error, email=email,
-                           status_code=423 if result.error == "locked" else 401)
-    if limiter is not None:
-        await limiter.succeeded(account=email)
+        if throttle is not None:
+            await throttle.failed(ip=ip, account=email)
+        return _login_page(request, error=result.error, email=email, status_code=401)
+    if throttle is not None:
+        await throttle.succeeded(ip=ip, account=email)
     response = RedirectResponse("/console/queue", status_code=303)
     set_session_cookie(response, request, kefu.settings, result.token)
     response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)

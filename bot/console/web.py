@@ -53,7 +53,9 @@ def render(request: Request, template: str, status_code: int = 200,
     role = actor.role if actor else None
     can = {"supervise": allowed(role, Action.SUPERVISE_CASES),
            "agents": allowed(role, Action.MANAGE_AGENTS),
-           "canned": allowed(role, Action.MANAGE_CANNED_REPLIES)}
+           "canned": allowed(role, Action.MANAGE_CANNED_REPLIES),
+           "audit": allowed(role, Action.VIEW_AUDIT),
+           "export": allowed(role, Action.EXPORT_MEMBER)}
     html = TEMPLATES.get_template(template).render(
         actor=actor, csrf=actor.csrf if actor else "", path=request.url.path, can=can,
         **context)

@@ -50,6 +50,9 @@ class Slot:
     prompt_values: Callable[[Turn, dict[str, Any]], dict[str, Any]] | None = None
     # Ask for the customer's own contact with the question, where the channel can share it.
     request_contact: Callable[[Turn], bool] | None = None
+    # Personal data is asked for: how the transcript masks the answer (bot/dialogue/redact.py:
+    # "secret" is never stored, "phone", "name", "address", "date" are masked).
+    personal: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ async def _advance(turn: Turn, form: Form, values: dict[str, Any]) -> None:
         await form.on_complete(turn, values)
         return
     _save(turn, {"name": form.name, "values": values, "asking": slot.name,
-                 "started_at": turn.now.isoformat()})
+                 "personal": slot.personal, "started_at": turn.now.isoformat()})
     _ask(turn, slot, values)
 
 

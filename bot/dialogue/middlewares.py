@@ -10,6 +10,7 @@ from bot import metrics
 from bot.cases.handoff import handoff_guard
 from bot.dialogue.commands import parse_command
 from bot.dialogue.language import language_of_turn
+from bot.dialogue.redact import transcript_text
 from bot.dialogue.turn import Reply, Turn
 from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage, numbered_choice
 from bot.outbox import store as outbox
@@ -33,7 +34,8 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         conversation=turn.conversation,
         channel=inbound.channel,
         channel_message_id=inbound.message_id,
-        text=turn.text,
+        # Before the turn: the state still names the question this message answers.
+        text=transcript_text(turn.text, turn.state()),
         now=turn.now,
     )
     if message_id is None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.messages import Button, OutboundMessage
+from bot.outbox import web_signal
 from bot.storage.models import OutboxMessage
 from bot.storage.upsert import insert_ignore, insert_many_ignore
 
@@ -50,7 +51,7 @@ async def enqueue(
 
     ``extra`` joins the payload (a WeChat ``template`` for when the reply window is closed).
     """
-    return await insert_ignore(
+    row_id = await insert_ignore(
         session,
         OutboxMessage,
         {
@@ -68,6 +69,10 @@ async def enqueue(
         },
         conflict=["dedupe_key"],
     )
+    if row_id is not None and message.channel == web_signal.WEB:
+        # Open chat pages are woken when this commits, instead of polling for it.
+        await web_signal.announce(session, message.recipient_id)
+    return row_id
 
 
 async def enqueue_many(
@@ -86,6 +91,9 @@ async def enqueue_many(
          "next_attempt_at": due, "dedupe_key": key, "created_at": now}
         for (message, identity_id, key, extra), due in zip(rows, not_before, strict=True)],
         conflict=["dedupe_key"])
+    # Open chat pages of web recipients are woken when this commits (as enqueue does).
+    for recipient in sorted({m.recipient_id for m, _, _, _ in rows if m.channel == web_signal.WEB}):
+        await web_signal.announce(session, recipient)
     keys = [key for _, _, key, _ in rows]
     result = await session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.id)
                                    .where(OutboxMessage.dedupe_key.in_(keys)))

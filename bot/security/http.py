@@ -22,7 +22,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.errors import KefuError
-from bot.security.ratelimit import LoginLimiter, RateLimiter, build_limiter, check
+from bot.security.login_throttle import (
+    LoginThrottle,
+    MemoryThrottleStore,
+    RedisThrottleStore,
+    ThrottleRules,
+    ThrottleStore,
+)
+from bot.security.ratelimit import RateLimiter, build_limiter, check
 from bot.settings import RateLimit, Settings
 
 log = logging.getLogger(__name__)
@@ -175,8 +182,9 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     limiter = build_limiter(settings)
     app.state.rate_limiter = limiter
     _close_on_shutdown(app, limiter)
-    app.state.login_limiter = LoginLimiter(limiter, per_ip=settings.security.login_per_ip,
-                                           per_account=settings.security.login_per_account)
+    throttle = build_login_throttle(settings)
+    app.state.login_limiter = throttle
+    _close_on_shutdown(app, throttle)
     app.add_middleware(RateLimitMiddleware, limiter=limiter, limits=path_limits(settings))
     if settings.security.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.security.cors_origins),
@@ -194,7 +202,22 @@ def install_security(app: FastAPI, settings: Settings) -> None:
         return JSONResponse(status_code=503, content={"error": "temporarily unavailable"})
 
 
-def _close_on_shutdown(app: FastAPI, limiter: RateLimiter) -> None:
+def login_rules(settings: Settings) -> ThrottleRules:
+    console, security = settings.console, settings.security
+    return ThrottleRules(per_pair=console.max_failed_logins,
+                         per_account=security.login_per_account.requests,
+                         per_address=security.login_per_ip.requests,
+                         max_delay=console.lockout_minutes * 60.0,
+                         trusted_days=console.trusted_address_days)
+
+
+def build_login_throttle(settings: Settings) -> LoginThrottle:
+    url = settings.effective_redis_url
+    store: ThrottleStore = RedisThrottleStore(url) if url else MemoryThrottleStore()
+    return LoginThrottle(store, login_rules(settings))
+
+
+def _close_on_shutdown(app: FastAPI, limiter: RateLimiter | LoginThrottle) -> None:
     inner = app.router.lifespan_context
 
     @asynccontextmanager

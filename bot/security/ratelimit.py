@@ -1,4 +1,4 @@
-"""Fixed-window rate limits, in memory or shared through Redis, and the login limit helper."""
+"""Fixed-window rate limits, in memory or shared through Redis."""
 
 from __future__ import annotations
 
@@ -122,35 +122,3 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 async def check(limiter: RateLimiter, key: str, rule: RateLimit) -> Decision:
     return await limiter.hit(key, limit=rule.requests, window=rule.seconds)
-
-
-class LoginLimiter:
-    """Login attempts per IP and per account (default 5 per 5 minutes each).
-
-    Call :meth:`attempt` before checking a password: when it returns a refused
-    :class:`Decision`, answer 429 with ``Retry-After: decision.retry_after`` without checking
-    the password. Call :meth:`succeeded` after a good login: the account's count starts over
-    (the IP's does not, so one address cannot spray many accounts).
-    """
-
-    __slots__ = ("_limiter", "_per_account", "_per_ip")
-
-    def __init__(self, limiter: RateLimiter, *, per_ip: RateLimit, per_account: RateLimit) -> None:
-        self._limiter = limiter
-        self._per_ip = per_ip
-        self._per_account = per_account
-
-    @staticmethod
-    def _account_key(account: str) -> str:
-        return "login:account:" + account.strip().lower()
-
-    async def attempt(self, *, ip: str | None, account: str) -> Decision:
-        by_ip = await check(self._limiter, f"login:ip:{ip or 'unknown'}", self._per_ip)
-        by_account = await check(self._limiter, self._account_key(account), self._per_account)
-        refused = [d for d in (by_ip, by_account) if not d.allowed]
-        if refused:
-            return Decision(False, max(d.retry_after for d in refused), 0)
-        return Decision(True, 0, min(by_ip.remaining, by_account.remaining))
-
-    async def succeeded(self, *, account: str) -> None:
-        await self._limiter.reset(self._account_key(account))

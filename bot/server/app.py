@@ -28,6 +28,7 @@ from bot.server.routes import core, loyalty_api, privacy, web, web_stream
 from bot.server.routes import telegram as telegram_routes
 from bot.server.routes import wechat as wechat_routes
 from bot.server.routes.web import STATIC_DIR
+from bot.server.stream_hub import build_hub
 from bot.storage.outage import database_unavailable
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -49,9 +50,11 @@ def create_app(
         delivery = build_delivery(kefu, senders=senders)
         app.state.delivery = delivery
         await delivery.start(background=background)
+        await app.state.stream_hub.start()
         try:
             yield
         finally:
+            await app.state.stream_hub.stop()
             await delivery.stop()
             if close_on_shutdown:
                 await kefu.aclose()
@@ -61,6 +64,7 @@ def create_app(
     app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan, docs_url=None,
                   redoc_url=None)
     app.state.kefu = kefu
+    app.state.stream_hub = build_hub(kefu.settings)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(JsonWhateverContentType)
     install_security(app, kefu.settings)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ChannelIdentity, Conversation, Message
+from bot.storage.sealed import keyring_of, seal
 from bot.storage.upsert import insert_ignore
 
 
@@ -60,6 +61,8 @@ async def record_inbound(
         session.add(message)
         await session.flush()
         return message.id
+    # A Core statement: the ORM does not see it, so the text is encrypted here.
+    values["text"] = seal(keyring_of(session), text)
     return await insert_ignore(session, Message, values, conflict=["channel", "channel_message_id"])
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.crypto import Keyring
 from bot.errors import ConfigError
 
 
@@ -59,8 +60,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: AsyncEngine, *,
+                      keyring: Keyring | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions of ``engine``; with ``keyring`` message texts are encrypted at rest
+    (bot/storage/sealed.py)."""
+    # Imported here: the ORM events register with the import, for every session maker.
+    from bot.storage import sealed
+
+    info = {sealed.INFO_KEY: keyring} if keyring is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @asynccontextmanager

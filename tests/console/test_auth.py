@@ -1,4 +1,4 @@
-"""Signing in: argon2 passwords, lockout, session cookies, login CSRF, logout for good."""
+"""Signing in: argon2 passwords, throttling, session cookies, login CSRF, logout for good."""
 
 from datetime import timedelta
 
@@ -8,12 +8,27 @@ from sqlalchemy import select
 
 from bot.app import Kefu
 from bot.cases.agents import find_agent
-from bot.security.http import install_security
+from bot.security.http import build_login_throttle
+from bot.security.login_throttle import LoginThrottle, MemoryThrottleStore, ThrottleRules
 from bot.storage.db import transaction
 from bot.storage.models_cases import AgentSession
-from tests.cases.helpers import PASSWORD
+from tests.cases.helpers import PASSWORD, add_agent
 from tests.conftest import FIXED_NOW
 from tests.console.conftest import EMAILS, HTML, JSON, Login, client_for, csrf_of, sign_in
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def client_at(app: FastAPI, ip: str) -> httpx.AsyncClient:
+    """A browser at ``ip``."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 50_000))
+    return httpx.AsyncClient(transport=transport, base_url="http://kefu.test")
 
 
 async def test_sign_in_sets_a_strict_http_only_cookie(anonymous: httpx.AsyncClient,
@@ -34,19 +49,49 @@ async def test_passwords_are_stored_as_argon2_hashes(kefu: Kefu, team: dict[str,
     assert agent.password_hash.startswith("$argon2id$") and PASSWORD not in agent.password_hash
 
 
-async def test_wrong_password_then_lockout(kefu: Kefu, anonymous: httpx.AsyncClient,
-                                           team: dict[str, int]) -> None:
-    for attempt in range(4):
-        response = await sign_in(anonymous, EMAILS["agent"], "wrong-password-1")
-        assert response.status_code == 401, attempt
-        assert "邮箱或密码错误" in response.text
-    fifth = await sign_in(anonymous, EMAILS["agent"], "wrong-password-1")
-    assert fifth.status_code == 423 and "锁定" in fifth.text
-    # Locked: even the right password is refused now.
-    assert (await sign_in(anonymous, EMAILS["agent"])).status_code == 423
+async def test_wrong_passwords_slow_down_and_lock_nothing(
+        app: FastAPI, kefu: Kefu, team: dict[str, int]) -> None:
+    clock = FakeClock()
+    app.state.login_limiter = LoginThrottle(MemoryThrottleStore(clock), ThrottleRules(), clock)
+    async with client_at(app, "203.0.113.9") as guesser:
+        for attempt in range(5):
+            response = await sign_in(guesser, EMAILS["agent"], "wrong-password-1")
+            assert response.status_code == 401, attempt
+            assert "邮箱或密码错误" in response.text
+        # The sixth try must wait, and its password is not even checked.
+        sixth = await sign_in(guesser, EMAILS["agent"])
+        assert sixth.status_code == 429 and sixth.headers["retry-after"] == "1"
+        clock.now += 1
+        assert (await sign_in(guesser, EMAILS["agent"])).status_code == 303
     async with transaction(kefu.sessions) as session:
         agent = await find_agent(session, email=EMAILS["agent"])
-        assert agent is not None and agent.locked_until == FIXED_NOW + timedelta(minutes=15)
+        assert agent is not None and agent.locked_until is None
+
+
+async def test_failures_from_many_addresses_do_not_lock_the_agent_out(
+        app: FastAPI, team: dict[str, int]) -> None:
+    clock = FakeClock()
+    app.state.login_limiter = LoginThrottle(MemoryThrottleStore(clock), ThrottleRules(), clock)
+    async with client_at(app, "192.0.2.10") as office:
+        assert (await sign_in(office, EMAILS["agent"])).status_code == 303
+    for n in range(12):  # wrong passwords from twelve addresses
+        async with client_at(app, f"198.51.100.{n}") as attacker:
+            response = await sign_in(attacker, EMAILS["agent"], "wrong-password-1")
+            assert response.status_code in (401, 429), response.status_code
+    async with client_at(app, "192.0.2.10") as office:
+        assert (await sign_in(office, EMAILS["agent"])).status_code == 303
+
+
+async def test_an_office_behind_one_address_signs_in_every_agent(
+        app: FastAPI, kefu: Kefu) -> None:
+    app.state.login_limiter = build_login_throttle(kefu.settings)
+    for n in range(12):
+        await add_agent(kefu, email=f"agent{n}@kefu.test", name=f"Agent {n}")
+    async with client_at(app, "192.0.2.10") as office:
+        # A typo first (it counts for that agent only), then the right password.
+        assert (await sign_in(office, "agent0@kefu.test", "typo-typo-1")).status_code == 401
+        codes = [(await sign_in(office, f"agent{n}@kefu.test")).status_code for n in range(12)]
+    assert codes == [303] * 12
 
 
 async def test_unknown_email_looks_like_a_wrong_password(anonymous: httpx.AsyncClient,
@@ -100,15 +145,13 @@ async def test_deactivated_agents_are_signed_out(login: Login, team: dict[str, i
     assert (await sign_in(agent.client, EMAILS["agent"])).status_code == 401
 
 
-async def test_the_ip_limit_applies_to_sign_ins(app: FastAPI, kefu: Kefu,
-                                                team: dict[str, int]) -> None:
-    fresh = FastAPI()
-    install_security(fresh, kefu.settings)
-    app.state.login_limiter = fresh.state.login_limiter  # 5 per 5 minutes per address
-    async with client_for(app) as client:
-        codes = [(await sign_in(client, EMAILS["other"], "nope-nope-1")).status_code
-                 for _ in range(6)]
-    assert codes[-1] == 429
+async def test_one_address_spraying_many_accounts_is_slowed(
+        app: FastAPI, kefu: Kefu, team: dict[str, int]) -> None:
+    app.state.login_limiter = build_login_throttle(kefu.settings)  # 20 failures per address
+    async with client_at(app, "203.0.113.7") as client:
+        codes = [(await sign_in(client, f"user{n}@kefu.test", "Spring2026!")).status_code
+                 for n in range(21)]
+    assert codes == [401] * 20 + [429]
 
 
 async def test_csrf_token_is_per_session(login: Login) -> None:

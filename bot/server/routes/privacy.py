@@ -49,7 +49,9 @@ async def search_audit(
         return [audit.as_dict(entry) for entry in found]
 
 
-@router.get("/members/{member}/export",
+# A POST: it writes (the audit entry, the completed request). Console users export from
+# /console/audit, whose form carries the session's CSRF token (bot/console/routes_audit.py).
+@router.post("/members/{member}/export",
             responses={404: {"description": "No member matches", "model": _NotFound}})
 async def export_member_data(
     member: str,

@@ -4,22 +4,28 @@ satisfaction questions) reach the open chat page through Server-Sent Events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from bot.app import Kefu
 from bot.outbox.web_delivery import take_pending
+from bot.security.http import client_ip
 from bot.security.permissions import public
 from bot.server.routes.core import KefuDep
+from bot.server.stream_hub import StreamHub
 from bot.storage.db import transaction
 
 router = APIRouter()
-POLL_SECONDS = 1.0
+# A comment line this often keeps proxies from closing a quiet stream.
+PING_SECONDS = 15.0
+TAKE = 20  # rows per look at the outbox
 # Anyone who knows a sender id may read its stream, exactly as anyone may post as it to the
 # REST webhook: the web channel's visitors are anonymous by design.
 Sender = Annotated[str, Query(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -31,28 +37,63 @@ def _clock(request: Request) -> Callable[[], datetime]:
 
 
 async def web_messages(kefu: Kefu, *, sender: str, clock: Callable[[], datetime],
-                       request: Request, interval: float) -> AsyncIterator[str]:
+                       request: Request, interval: float,
+                       hub: StreamHub | None = None) -> AsyncIterator[str]:
+    """The stream's events; without a ``hub`` it looks at the outbox every ``interval``."""
+    hub = hub or StreamHub(mode="poll", max_per_ip=1, poll_seconds=interval)
     yield "retry: 2000\n\n"
-    beats = 0
-    while not await request.is_disconnected():
-        async with transaction(kefu.sessions) as session:
-            rows = await take_pending(session, recipient_id=sender, now=clock())
-        for row in rows:
-            payload = row.payload or {}
-            data = {"text": payload.get("text", ""), "buttons": payload.get("buttons") or [],
-                    "purpose": row.purpose}
-            yield f"id: {row.id}\nevent: message\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-        beats += 1
-        if beats % 15 == 0:
-            yield ": ping\n\n"  # keeps proxies from closing a quiet stream
-        await asyncio.sleep(interval)
+    loop = asyncio.get_running_loop()
+    pinged = loop.time()
+    async with hub.subscribe(sender) as woken:
+        while not await request.is_disconnected():
+            # Cleared before looking: a wake-up during the look is not lost.
+            woken.clear()
+            async with transaction(kefu.sessions) as session:
+                rows = await take_pending(session, recipient_id=sender, now=clock(),
+                                          limit=TAKE)
+            for row in rows:
+                payload = row.payload or {}
+                data = {"text": payload.get("text", ""), "buttons": payload.get("buttons") or [],
+                        "purpose": row.purpose}
+                yield (f"id: {row.id}\nevent: message\n"
+                       f"data: {json.dumps(data, ensure_ascii=False)}\n\n")
+            if len(rows) == TAKE:
+                continue  # more are waiting: no wake-up will come for them
+            # Notified streams sleep until woken; polling ones look again after ``interval``.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(),
+                                       timeout=interval if hub.polling else PING_SECONDS)
+            if loop.time() - pinged >= PING_SECONDS:
+                pinged = loop.time()
+                yield ": ping\n\n"
+
+
+class _StreamSlot(StreamingResponse):
+    """Gives the address's stream slot back however the stream ends (even unstarted)."""
+
+    def __init__(self, content: AsyncIterator[str], *, release: Callable[[], None],
+                 headers: dict[str, str]) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=headers)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 @router.get(public("/webchat/stream"), include_in_schema=False)
 async def web_stream(request: Request, sender: Sender, kefu: KefuDep) -> StreamingResponse:
-    interval = float(getattr(request.app.state, "web_poll_seconds", POLL_SECONDS))
-    return StreamingResponse(
-        web_messages(kefu, sender=sender, clock=_clock(request), request=request,
+    hub: StreamHub = request.app.state.stream_hub
+    ip = client_ip(request.scope)
+    if not hub.admit(ip):
+        raise HTTPException(status_code=429, headers={"Retry-After": "30"},
+                            detail=f"too many open chat streams from this address (at most "
+                            f"{hub.max_per_ip}); close a chat tab and retry")
+    interval = float(getattr(request.app.state, "web_poll_seconds", hub.poll_seconds))
+    return _StreamSlot(
+        web_messages(kefu, sender=sender, clock=_clock(request), request=request, hub=hub,
                      interval=interval),
-        media_type="text/event-stream",
+        release=lambda: hub.release(ip),
         headers={"cache-control": "no-store", "x-accel-buffering": "no"})

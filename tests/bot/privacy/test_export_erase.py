@@ -62,7 +62,8 @@ async def test_export_holds_profile_identities_ledger_conversations_and_consents
     assert sum(t["points"] for t in data["ledger"]) == 1500
     assert [p["amount"] for p in data["purchases"]] == ["288.00"]
     texts = [m["text"] for c in data["conversations"] for m in c["messages"]]
-    assert "我的手机是13900000001，名字测试会员" in texts and "/points" in texts
+    # Transcripts keep phone numbers masked (the profile above has the number).
+    assert "我的手机是139****0001，名字测试会员" in texts and "/points" in texts
     assert any("1,500" in t for t in texts)  # the bot's answers are the member's data too
     assert data["consents"]["promotions"] is True
     assert data["consents"]["history"][0]["kind"] == "promotions"

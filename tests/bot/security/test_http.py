@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import Kefu
 from bot.security.http import CONTENT_SECURITY_POLICY
-from bot.security.ratelimit import LoginLimiter, MemoryRateLimiter, RedisRateLimiter
+from bot.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from bot.server.app import create_app
 from bot.settings import RateLimit, SecuritySettings, Settings
 
@@ -130,17 +130,3 @@ async def test_redis_down_falls_back_to_counting_in_process() -> None:
     finally:
         await limiter.aclose()
     assert results == [True, False]
-
-
-async def test_login_limit_per_ip_and_per_account() -> None:
-    limits = LoginLimiter(MemoryRateLimiter(), per_ip=RateLimit(requests=5, seconds=300),
-                          per_account=RateLimit(requests=5, seconds=300))
-    for n in range(5):
-        assert (await limits.attempt(ip="10.0.0.1", account="lihua")).allowed, n
-    blocked = await limits.attempt(ip="10.0.0.2", account="LiHua")  # another IP, same account
-    assert not blocked.allowed and 0 < blocked.retry_after <= 300
-    sprayed = [(await limits.attempt(ip="10.0.0.3", account=f"user{n}")).allowed
-               for n in range(6)]
-    assert sprayed == [True] * 5 + [False]  # one IP, many accounts
-    await limits.succeeded(account="lihua")
-    assert (await limits.attempt(ip="10.0.0.4", account="lihua")).allowed

@@ -112,7 +112,7 @@ async def test_matrix_of_routes_and_roles(app: FastAPI, client: httpx.AsyncClien
 
 
 async def test_a_refusal_is_audited(kefu: Kefu, client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/members/M000001/export", headers={"x-test-role": "agent"})
+    response = await client.post("/api/members/M000001/export", headers={"x-test-role": "agent"})
     assert response.status_code == 403
     async with transaction(kefu.sessions) as session:
         (entry,) = await audit.search(session, action=audit.ACCESS_DENIED)
