@@ -23,7 +23,7 @@ from bot.loyalty import engine
 from bot.loyalty.engine import Outcome, PurchaseIn, RefundIn, Refused
 from bot.loyalty.integrations import SignatureRefused, authenticate
 from bot.loyalty.members import resolve_member
-from bot.members_plugin import member_directory
+from bot.members_plugin import MemberDirectory, member_directory
 from bot.security.permissions import signed
 from bot.storage.db import transaction
 
@@ -94,7 +94,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
                          "beyond the purchase); the field is named", "model": FieldError},
 }
 
-Handler = Callable[[AsyncSession, Kefu, dict[str, Any], datetime, str], Awaitable[Outcome]]
+Handler = Callable[[AsyncSession, Kefu, dict[str, Any], datetime, str, MemberDirectory | None],
+                  Awaitable[Outcome]]
 
 
 def _refused(exc: Refused) -> tuple[int, dict[str, Any]]:
@@ -114,7 +115,7 @@ def _currency(body: _Body) -> None:
 
 
 async def _purchase(session: AsyncSession, kefu: Kefu, item: dict[str, Any], now: datetime,
-                    source: str) -> Outcome:
+                    source: str, plugin: MemberDirectory | None) -> Outcome:
     try:
         body = PurchaseBody.model_validate(item)
     except ValidationError as exc:
@@ -122,9 +123,8 @@ async def _purchase(session: AsyncSession, kefu: Kefu, item: dict[str, Any], now
     _currency(body)
     amount = engine.check_amount(body.amount)
     occurred_at = engine.check_time(body.occurred_at, now=now)
-    found = await resolve_member(session, directory=kefu.directory,
-                                 plugin=member_directory(kefu.settings), reference=body.member,
-                                 settings=kefu.settings, now=now)
+    found = await resolve_member(session, directory=kefu.directory, plugin=plugin,
+                                 reference=body.member, settings=kefu.settings, now=now)
     if found is None:
         raise Refused("member", "no member with this member number or phone")
     return await engine.record_purchase(
@@ -134,7 +134,7 @@ async def _purchase(session: AsyncSession, kefu: Kefu, item: dict[str, Any], now
 
 
 async def _refund(session: AsyncSession, kefu: Kefu, item: dict[str, Any], now: datetime,
-                  source: str) -> Outcome:
+                  source: str, plugin: MemberDirectory | None) -> Outcome:
     try:
         body = RefundBody.model_validate(item)
     except ValidationError as exc:
@@ -147,8 +147,18 @@ async def _refund(session: AsyncSession, kefu: Kefu, item: dict[str, Any], now: 
         settings=kefu.settings, now=now, source=source)
 
 
+def _plugin(request: Request, kefu: Kefu) -> MemberDirectory | None:
+    """The plugged-in member directory, built once per app (it may hold connections)."""
+    state = request.app.state
+    if not hasattr(state, "member_directory"):
+        state.member_directory = member_directory(kefu.settings)
+    plugin: MemberDirectory | None = state.member_directory
+    return plugin
+
+
 async def _serve(request: Request, handle: Handler) -> JSONResponse:
     kefu: Kefu = request.app.state.kefu
+    plugin = _plugin(request, kefu)
     raw = await request.body()
     now = datetime.now(UTC)
     async with transaction(kefu.sessions) as session:
@@ -169,7 +179,7 @@ async def _serve(request: Request, handle: Handler) -> JSONResponse:
         source = integration.key_id
         if isinstance(payload, dict):
             try:
-                outcome = await handle(session, kefu, payload, now, source)
+                outcome = await handle(session, kefu, payload, now, source, plugin)
             except Refused as exc:
                 status, content = _refused(exc)
                 return JSONResponse(content, status_code=status)
@@ -184,7 +194,7 @@ async def _serve(request: Request, handle: Handler) -> JSONResponse:
             try:
                 if not isinstance(item, dict):
                     raise Refused(f"[{index}]", "each item of a batch must be an object")
-                outcome = await handle(session, kefu, item, now, source)
+                outcome = await handle(session, kefu, item, now, source, plugin)
             except Refused as exc:
                 status, content = _refused(exc)
                 results.append({"ref": ref if isinstance(ref, str) else None, "status": status,
