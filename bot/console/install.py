@@ -10,7 +10,13 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import Kefu
-from bot.console import routes_admin, routes_case, routes_login, routes_queue
+from bot.console import (
+    routes_admin,
+    routes_campaigns,
+    routes_case,
+    routes_login,
+    routes_queue,
+)
 from bot.console.auth import make_authenticator
 from bot.dialogue.pipeline import utc_clock
 from bot.security.permissions import set_authenticator
@@ -27,7 +33,7 @@ def install_console(app: FastAPI, kefu: Kefu, *, clock: Callable[[], datetime] =
     app.state.console_poll_seconds = poll_seconds
     set_authenticator(app, make_authenticator(kefu.sessions, kefu.settings,
                                               lambda: app.state.console_clock()))
-    for module in (routes_login, routes_queue, routes_case, routes_admin):
+    for module in (routes_login, routes_queue, routes_case, routes_admin, routes_campaigns):
         app.include_router(module.router)
     # Scripts and styles are served from /static/console/ with the web chat's.
     app.add_middleware(SignInRedirect)
