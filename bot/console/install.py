@@ -13,6 +13,7 @@ from bot.app import Kefu
 from bot.console import (
     routes_admin,
     routes_audit,
+    routes_campaigns,
     routes_case,
     routes_login,
     routes_queue,
@@ -35,7 +36,7 @@ def install_console(app: FastAPI, kefu: Kefu, *, clock: Callable[[], datetime] =
     set_authenticator(app, make_authenticator(kefu.sessions, kefu.settings,
                                               lambda: app.state.console_clock()))
     for module in (routes_login, routes_queue, routes_case, routes_admin, routes_review,
-                   routes_audit):
+                   routes_audit, routes_campaigns):
         app.include_router(module.router)
     # Scripts and styles are served from /static/console/ with the web chat's.
     app.add_middleware(SignInRedirect)

@@ -20,7 +20,7 @@ from bot.storage.ledger import add_purchase
 from bot.storage.models import Member, OutboxMessage
 from bot.storage.models_proactive import CampaignRecipient
 from scheduler.campaigns import send_due_campaigns
-from scheduler.jobs import CAMPAIGNS, jobs
+from scheduler.jobs import CAMPAIGNS, all_jobs
 from tests.conftest import FIXED_NOW
 from tests.factories import earn
 from tests.proactive.helpers import reachable_member
@@ -179,4 +179,4 @@ async def test_a_campaign_in_quiet_hours_waits_for_the_morning(kefu: Kefu) -> No
 async def test_the_campaign_job_is_registered_as_a_coroutine(kefu: Kefu) -> None:
     import inspect
 
-    assert inspect.iscoroutinefunction({j.id: j for j in jobs(kefu)}[CAMPAIGNS].run)
+    assert inspect.iscoroutinefunction({j.id: j for j in all_jobs(kefu.settings)}[CAMPAIGNS].run)

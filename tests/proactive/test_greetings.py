@@ -16,7 +16,7 @@ from bot.proactive.wiring import planner_for
 from bot.storage.db import transaction
 from bot.storage.models import ChannelIdentity, OutboxMessage
 from scheduler.greetings import send_greetings
-from scheduler.jobs import GREETINGS, jobs
+from scheduler.jobs import GREETINGS, all_jobs
 from tests.proactive.helpers import reachable_member
 
 
@@ -167,7 +167,7 @@ def _touch_later(path: Path) -> None:
 async def test_the_greeting_job_is_registered_as_a_coroutine(kefu: Kefu) -> None:
     import inspect
 
-    registered = {job.id: job for job in jobs(kefu)}
+    registered = {job.id: job for job in all_jobs(kefu.settings)}
     assert inspect.iscoroutinefunction(registered[GREETINGS].run)
 
 
