@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["postgresql", "redis", "poll"]
 _RETRY_SECONDS = 2.0
 _CHECK_SECONDS = 30.0
+_CONCURRENT_LOOKS = 4  # below the smallest pool (SQLite's 5, PostgreSQL's 10)
 
 
 class StreamHub:
@@ -45,6 +46,9 @@ class StreamHub:
         self._open: dict[str, int] = defaultdict(int)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._listening = False
+        # Streams take turns for a database connection: a thousand waking at once must queue
+        # here, not time out in the connection pool.
+        self.looks = asyncio.Semaphore(_CONCURRENT_LOOKS)
         self._task: asyncio.Task[None] | None = None
         self._publisher: Redis[bytes] | None = None
 

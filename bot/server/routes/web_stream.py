@@ -4,7 +4,6 @@ satisfaction questions) reach the open chat page through Server-Sent Events."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -45,24 +44,29 @@ async def web_messages(kefu: Kefu, *, sender: str, clock: Callable[[], datetime]
     loop = asyncio.get_running_loop()
     pinged = loop.time()
     async with hub.subscribe(sender) as woken:
+        look = True
         while not await request.is_disconnected():
-            # Cleared before looking: a wake-up during the look is not lost.
-            woken.clear()
-            async with transaction(kefu.sessions) as session:
-                rows = await take_pending(session, recipient_id=sender, now=clock(),
-                                          limit=TAKE)
-            for row in rows:
-                payload = row.payload or {}
-                data = {"text": payload.get("text", ""), "buttons": payload.get("buttons") or [],
-                        "purpose": row.purpose}
-                yield (f"id: {row.id}\nevent: message\n"
-                       f"data: {json.dumps(data, ensure_ascii=False)}\n\n")
-            if len(rows) == TAKE:
-                continue  # more are waiting: no wake-up will come for them
-            # Notified streams sleep until woken; polling ones look again after ``interval``.
-            with contextlib.suppress(TimeoutError):
+            if look:
+                # Cleared before looking: a wake-up during the look is not lost.
+                woken.clear()
+                async with hub.looks, transaction(kefu.sessions) as session:
+                    rows = await take_pending(session, recipient_id=sender, now=clock(),
+                                              limit=TAKE)
+                for row in rows:
+                    payload = row.payload or {}
+                    data = {"text": payload.get("text", ""),
+                            "buttons": payload.get("buttons") or [], "purpose": row.purpose}
+                    yield (f"id: {row.id}\nevent: message\n"
+                           f"data: {json.dumps(data, ensure_ascii=False)}\n\n")
+                if len(rows) == TAKE:
+                    continue  # more are waiting: no wake-up will come for them
+            # A notified stream looks only when woken; a polling one every ``interval``.
+            try:
                 await asyncio.wait_for(woken.wait(),
                                        timeout=interval if hub.polling else PING_SECONDS)
+                look = True
+            except TimeoutError:
+                look = hub.polling
             if loop.time() - pinged >= PING_SECONDS:
                 pinged = loop.time()
                 yield ": ping\n\n"
