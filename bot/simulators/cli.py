@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any, cast
 
 import typer
 import uvicorn
 
+from bot.cli.common import run_async, settings_or_exit
 from bot.simulators.telegram import DEFAULT_TOKEN, TelegramSimConfig, TelegramSimulator
+from bot.simulators.walkthrough import DEMO_FOLLOWER, wechat_walkthrough
 from bot.simulators.wechat import DEFAULT_SECRET, WeChatSimConfig, WeChatSimulator
 from bot.simulators.wechat_push import PushMode
 from bot.simulators.wechat_xml import DEFAULT_APPID
@@ -125,3 +128,31 @@ def wechat(
     typer.echo(f"Push: POST {base}/_sim/push {{'openid': 'o...', 'text': '积分'}}")
     typer.echo(f"Sent messages: GET {base}/_sim/sent")
     _serve(sim.app, host, port)
+
+
+@app.command()
+def walkthrough(
+    follower: Annotated[str, typer.Option(
+        metavar="OPENID", help="Who you are: the demo seed binds oKefuDemoSilver000000000001, "
+                               "oKefuDemoGold00000000000001 and oKefuDemoDiamond00000000001; "
+                               "any other openid is a new follower")] = DEMO_FOLLOWER,
+) -> None:
+    """Chat as a WeChat follower: Kefu with demo data behind its real webhook, the WeChat
+    simulator in front; you see what the follower's phone would show.
+
+    Needs no WeChat settings. Without a terminal, reads one message per line.
+    """
+    settings = settings_or_exit()
+    interactive = sys.stdin.isatty()
+
+    def read_line() -> str | None:
+        if interactive:
+            try:
+                return input("you> ")
+            except EOFError:
+                return None
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None
+
+    run_async(lambda: wechat_walkthrough(settings, follower=follower, read_line=read_line,
+                                         echo=typer.echo))
