@@ -208,6 +208,12 @@ class SecuritySettings(_Section):
     login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
 
 
+class LogSettings(_Section):
+    # auto: JSON lines in production, readable lines in development.
+    format: Literal["auto", "json", "console"] = "auto"
+    access_log: bool = True
+
+
 class ChannelsSettings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
@@ -236,6 +242,7 @@ class Settings(BaseSettings):
     cases: CasesSettings = CasesSettings()
     console: ConsoleSettings = ConsoleSettings()
     kpis: KpiSettings = KpiSettings()
+    logs: LogSettings = LogSettings()
     privacy: PrivacySettings = PrivacySettings()
     security: SecuritySettings = SecuritySettings()
     sms: SmsSettings = SmsSettings()

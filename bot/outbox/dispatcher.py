@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
+from bot.correlation import KEY, accepted, correlated
 from bot.outbox import store
 from bot.outbox.ratelimit import SlidingWindow, TokenBucket
 from bot.outbox.windows import refusal
@@ -121,6 +122,12 @@ class Dispatcher:
         return len(rows)
 
     async def _deliver(self, row: OutboxMessage, identity: ChannelIdentity | None) -> None:
+        # Logged under the id of the message or request that caused the send.
+        with correlated(accepted(str((row.payload or {}).get(KEY) or "")) or None):
+            await self._deliver_correlated(row, identity)
+
+    async def _deliver_correlated(self, row: OutboxMessage,
+                                  identity: ChannelIdentity | None) -> None:
         async with self._limit:
             now = self._clock()
             blocked = self._refuse(row, identity, now)

@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot import correlation
 from bot.messages import Button, OutboundMessage
 from bot.storage.models import OutboxMessage
 from bot.storage.upsert import insert_ignore
@@ -34,6 +35,12 @@ def from_payload(channel: str, recipient_id: str, payload: dict[str, Any]) -> Ou
     )
 
 
+def _with_correlation(payload: dict[str, Any]) -> dict[str, Any]:
+    """The id of the request or message that caused this send, for the dispatcher's logs."""
+    correlation_id = correlation.current()
+    return {**payload, correlation.KEY: correlation_id} if correlation_id else payload
+
+
 async def enqueue(
     session: AsyncSession,
     message: OutboundMessage,
@@ -55,7 +62,7 @@ async def enqueue(
             "identity_id": identity_id,
             "message_id": message_id,
             "purpose": purpose,
-            "payload": to_payload(message),
+            "payload": _with_correlation(to_payload(message)),
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": not_before or now,

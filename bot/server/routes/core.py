@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from bot import metrics
 from bot.app import Kefu
+from bot.kpis import metrics as kpi_metrics
 from bot.outbox import store
 
 router = APIRouter()
@@ -36,6 +38,7 @@ async def metrics_endpoint(kefu: KefuDep) -> Response:
     """Prometheus metrics, with the outbox backlog counted at scrape time."""
     async with kefu.sessions() as session:
         pending = await store.pending_by_channel(session)
+        await kpi_metrics.refresh(session, now=datetime.now(UTC))
     metrics.OUTBOX_PENDING.clear()
     for channel, count in pending.items():
         metrics.OUTBOX_PENDING.labels(channel).set(count)
