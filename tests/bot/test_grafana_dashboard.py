@@ -7,7 +7,7 @@ import re
 
 from prometheus_client import REGISTRY
 
-import bot.kpis.metrics  # noqa: F401 (registers the series)
+import bot.kpis.metrics  # (registers the series)
 import bot.metrics  # noqa: F401
 from tests.conftest import ROOT
 
