@@ -275,6 +275,12 @@ class WebchatSettings(_Section):
     poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
 
+class LogSettings(_Section):
+    # auto: JSON lines in production, readable lines in development.
+    format: Literal["auto", "json", "console"] = "auto"
+    access_log: bool = True
+
+
 class ChannelsSettings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
@@ -303,6 +309,7 @@ class Settings(BaseSettings):
     cases: CasesSettings = CasesSettings()
     console: ConsoleSettings = ConsoleSettings()
     kpis: KpiSettings = KpiSettings()
+    logs: LogSettings = LogSettings()
     privacy: PrivacySettings = PrivacySettings()
     security: SecuritySettings = SecuritySettings()
     sms: SmsSettings = SmsSettings()

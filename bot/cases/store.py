@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import correlation
+from bot.kpis.metrics import count_event
 from bot.storage.models_cases import Case, CaseEvent
 from bot.storage.upsert import insert_ignore, insert_ignore_many
 
+log = structlog.get_logger("kefu.cases")
 NEW, OPEN, PENDING, CLOSED = "new", "open", "pending", "closed"
 ACTIVE = (NEW, OPEN, PENDING)
 COMPLAINT, SUGGESTION, CHAT = "complaint", "suggestion", "chat"
@@ -122,12 +126,21 @@ async def add_event(
     body: str | None = None, data: dict[str, Any] | None = None, message_id: int | None = None,
     dedupe_key: str | None = None,
 ) -> int | None:
-    """Records an event; ``None`` when ``dedupe_key`` was recorded before."""
-    return await insert_ignore(session, CaseEvent, {
+    """Records an event; ``None`` when ``dedupe_key`` was recorded before. The event carries
+    the correlation id of the request or message that caused it."""
+    values = dict(data or {})
+    correlation_id = correlation.current()
+    if correlation_id is not None:
+        values.setdefault(correlation.KEY, correlation_id)
+    new_id = await insert_ignore(session, CaseEvent, {
         "case_id": case.id, "kind": kind, "agent_id": agent_id, "body": body,
-        "data": data or {}, "message_id": message_id, "dedupe_key": dedupe_key,
+        "data": values, "message_id": message_id, "dedupe_key": dedupe_key,
         "created_at": now,
     }, conflict=["dedupe_key"])
+    if new_id is not None:
+        count_event(case, kind, values, now)
+        log.info("case_event", case=case.number, kind=kind)
+    return new_id
 
 
 def event_row(*, case: Case, kind: str, now: datetime, body: str | None = None,

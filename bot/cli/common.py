@@ -7,17 +7,18 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from bot.app import Kefu, build_kefu
 from bot.errors import ConfigError, ImportValidationError, KefuError
 from bot.security.logmask import install_log_masking
 from bot.settings import Settings, load_settings
-from bot.storage.db import make_engine
-from bot.storage.migrate import current_revision, head_revision
-from nlu.protocol import NluBackend
+
+if TYPE_CHECKING:
+    # The app and the database layer load when a command opens them, not when the CLI starts.
+    from bot.app import Kefu
+    from nlu.protocol import NluBackend
 
 T = TypeVar("T")
 CONFIG_EXIT = 2
@@ -64,6 +65,8 @@ def is_embedded(settings: Settings) -> bool:
 async def open_kefu(settings: Settings, *, nlu: NluBackend | None = None) -> AsyncIterator[Kefu]:
     """A ready Kefu: an embedded database is migrated on the spot; PostgreSQL must be
     migrated by the operator (`kefu db upgrade`), and Kefu says so when it is not."""
+    from bot.app import build_kefu
+
     embedded = is_embedded(settings)
     if embedded:
         settings.app.data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,6 +80,9 @@ async def open_kefu(settings: Settings, *, nlu: NluBackend | None = None) -> Asy
 
 
 async def _require_migrated(settings: Settings) -> None:
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import current_revision, head_revision
+
     engine = make_engine(settings.effective_database_url, schema=settings.database.schema_name)
     try:
         current = await current_revision(engine)

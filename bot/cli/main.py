@@ -1,29 +1,58 @@
-"""The `kefu` command: serve, chat, demo, members, nlu, db, jobs, simulate."""
+"""The `kefu` command. Each sub-command is imported only when it runs (bot/cli/lazy.py), so
+`kefu --help` and light commands start fast; add one with a line in COMMANDS."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import typer
 
-from bot.cli import (
-    agents_cmd,
-    audit_cmd,
-    campaign_cmd,
-    chat_cmd,
-    db_cmd,
-    demo_cmd,
-    greetings_cmd,
-    integrations_cmd,
-    jobs_cmd,
-    keys_cmd,
-    members_cmd,
-    privacy_cmd,
-    report_cmd,
-    serve_cmd,
+from bot.cli.lazy import Lazy, LazyGroup
+
+
+def _members() -> typer.Typer:
+    # `members export|erase` live with the other privacy commands.
+    from bot.cli import members_cmd, privacy_cmd
+
+    if "export" not in {c.name for c in members_cmd.app.registered_commands}:
+        members_cmd.app.command("export")(privacy_cmd.export_command)
+        members_cmd.app.command("erase")(privacy_cmd.erase_command)
+    return members_cmd.app
+
+
+COMMANDS = (
+    Lazy("serve", "bot.cli.serve_cmd:serve",
+         "Run Kefu: web chat at /, agent console at /console, webhooks, scheduler."),
+    Lazy("chat", "bot.cli.chat_cmd:chat",
+         "Chat with the bot. Without a terminal, reads one message per line and prints replies."),
+    Lazy("report", "bot.cli.report_cmd:report",
+         "The KPI review: each KPI against its target and the previous period."),
+    Lazy("demo", "bot.cli.demo_cmd:app", "Demo data."),
+    Lazy("members", _members, "Look up and import members."),
+    Lazy("db", "bot.cli.db_cmd:app", "Database schema migrations."),
+    Lazy("agents", "bot.cli.agents_cmd:app", "Agent console accounts."),
+    Lazy("keys", "bot.cli.keys_cmd:app", "Encryption keys of personal data: rotate, status."),
+    Lazy("audit", "bot.cli.audit_cmd:app", "Search and export the audit log."),
+    Lazy("privacy", "bot.cli.privacy_cmd:app", "Privacy: retention purge and members' requests."),
+    Lazy("nlu", "bot.cli.nlu_cmd:app", "Train, run and evaluate the NLU model."),
+    Lazy("simulate", "bot.simulators.cli:app", "Run a local platform simulator."),
+    Lazy("jobs", "bot.cli.jobs_cmd:app", "Timed jobs: their last runs; run one now."),
+    Lazy("integrations", "bot.cli.integrations_cmd:app",
+         "API keys for tills and shop systems (purchases and refunds)."),
+    Lazy("greetings", "bot.cli.greetings_cmd:app",
+         "Birthday and holiday greetings: preview who is greeted on a day."),
+    Lazy("campaign", "bot.cli.campaign_cmd:app",
+         "Campaigns to member segments: create, preview, list, status, cancel."),
 )
+
+
+class KefuGroup(LazyGroup):
+    lazy: ClassVar[dict[str, Lazy]] = {command.name: command for command in COMMANDS}
+
 
 app = typer.Typer(
     name="kefu",
-    help="Kefu (客服): a customer-service bot for retail membership programs.",
+    cls=KefuGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -32,41 +61,11 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"show_default": True, "help_option_names": ["-h", "--help"]},
 )
-app.command("serve")(serve_cmd.serve)
-app.command("chat")(chat_cmd.chat)
-app.command("report")(report_cmd.report)
-app.add_typer(demo_cmd.app, name="demo")
-app.add_typer(members_cmd.app, name="members")
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(agents_cmd.app, name="agents")
-app.add_typer(keys_cmd.app, name="keys")
-app.add_typer(audit_cmd.app, name="audit")
-app.add_typer(privacy_cmd.app, name="privacy")
-app.add_typer(jobs_cmd.app, name="jobs")
-app.add_typer(integrations_cmd.app, name="integrations")
-app.add_typer(greetings_cmd.app, name="greetings")
-app.add_typer(campaign_cmd.app, name="campaign")
-members_cmd.app.command("export")(privacy_cmd.export_command)
-members_cmd.app.command("erase")(privacy_cmd.erase_command)
 
 
-def _mount_optional() -> None:
-    # Sub-apps that live in modules of their own; mounted when present.
-    try:
-        from bot.cli import nlu_cmd  # type: ignore[attr-defined,unused-ignore]
-
-        app.add_typer(nlu_cmd.app, name="nlu", help="Train, run and evaluate the NLU model.")
-    except ImportError:
-        pass
-    try:
-        from bot.simulators import cli as simulate_cli  # type: ignore[attr-defined,unused-ignore]
-
-        app.add_typer(simulate_cli.app, name="simulate", help="Run a local platform simulator.")
-    except ImportError:
-        pass
-
-
-_mount_optional()
+@app.callback()
+def kefu() -> None:
+    """Kefu (客服): a customer-service bot for retail membership programs."""
 
 
 def run() -> None:

@@ -13,6 +13,7 @@ from bot.cli.common import open_kefu, run_async, settings_or_exit, setup_logging
 from bot.cli.demo_cmd import seed
 from bot.cli.nlu_loading import load_nlu
 from bot.console.demo import login_lines
+from bot.logs import configure_logging
 from bot.proactive.wiring import planner_for
 from bot.server.app import create_app
 from bot.settings import Settings
@@ -38,6 +39,9 @@ def serve(
     """
     setup_logging(logging.INFO)
     settings = settings_or_exit()
+    log_format = settings.logs.format
+    configure_logging(json=log_format == "json"
+                      or (log_format == "auto" and settings.is_production))
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
     if demo:
@@ -56,8 +60,10 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     nlu = await asyncio.to_thread(load_nlu, settings)
     async with open_kefu(settings, nlu=nlu) as kefu:
         app = create_app(kefu, close_on_shutdown=False)
-        # No access log: WeChat puts the follower's openid in the webhook's query string.
-        config = uvicorn.Config(app, host=host, port=port, log_level="info",
+        # uvicorn's own access log stays off: it would print the WeChat follower's openid
+        # from the query string. Kefu's (bot/server/access_log.py) masks it. log_config=None
+        # sends uvicorn's records through Kefu's handler (bot/logs.py).
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None,
                                 proxy_headers=True, server_header=False, access_log=False)
         jobs = await start_scheduler(sessions=kefu.sessions, settings=settings,
                                      engine=kefu.engine, planner=planner_for(kefu))

@@ -12,6 +12,7 @@ from bot.dialogue.commands import parse_command
 from bot.dialogue.language import language_of_turn
 from bot.dialogue.redact import transcript_text
 from bot.dialogue.turn import Reply, Turn
+from bot.kpis.metrics import NLU_CONFIDENCE
 from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage, numbered_choice
 from bot.outbox import store as outbox
 from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
@@ -169,6 +170,7 @@ async def understand(turn: Turn, call_next: Next) -> None:
         turn.intent = intents.OUT_OF_SCOPE
     if turn.parse is not None:
         metrics.INTENTS.labels(turn.parse.intent.name).inc()
+        NLU_CONFIDENCE.labels(turn.inbound.channel).observe(turn.parse.intent.confidence)
     await call_next(turn)
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.correlation import correlated
 from bot.dialogue.dispatch import dispatch
 from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
 from bot.dialogue.registry import Registry
@@ -71,6 +72,12 @@ class Dialogue:
 
     async def handle_turn(self, inbound: InboundMessage) -> TurnResult:
         """Like :meth:`handle`, with what channels need to know about the stored turn."""
+        # Inside a web request the request's id is kept; otherwise (polling, the terminal
+        # chat) the turn gets its own.
+        with correlated():
+            return await self._handle_turn(inbound)
+
+    async def _handle_turn(self, inbound: InboundMessage) -> TurnResult:
         started = time.perf_counter()
         now = self._clock()
         text = clean_text(inbound.text, limit=self.services.settings.app.max_message_chars)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
+from bot.correlation import KEY, accepted, correlated
 from bot.failures import FailureLog
 from bot.messages import OutboundMessage
 from bot.outbox import store
@@ -227,6 +228,12 @@ class Dispatcher:
                                  exc=exc)
 
     async def _deliver(self, row: OutboxMessage, identity: ChannelIdentity | None) -> None:
+        # Logged under the id of the message or request that caused the send.
+        with correlated(accepted(str((row.payload or {}).get(KEY) or "")) or None):
+            await self._deliver_correlated(row, identity)
+
+    async def _deliver_correlated(self, row: OutboxMessage,
+                                  identity: ChannelIdentity | None) -> None:
         async with self._limit:
             if self._stopping:
                 await self._give_back(row)

@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot import correlation
 from bot.messages import Button, OutboundMessage
 from bot.outbox import web_signal
 from bot.storage.models import OutboxMessage
@@ -33,6 +34,12 @@ def from_payload(channel: str, recipient_id: str, payload: dict[str, Any]) -> Ou
         buttons=tuple(Button(b["title"], b["payload"]) for b in payload.get("buttons") or ()),
         request_contact=bool(payload.get("request_contact")),
     )
+
+
+def _with_correlation(payload: dict[str, Any]) -> dict[str, Any]:
+    """The id of the request or message that caused this send, for the dispatcher's logs."""
+    correlation_id = correlation.current()
+    return {**payload, correlation.KEY: correlation_id} if correlation_id else payload
 
 
 async def enqueue(
@@ -60,7 +67,7 @@ async def enqueue(
             "identity_id": identity_id,
             "message_id": message_id,
             "purpose": purpose,
-            "payload": {**to_payload(message), **(extra or {})},
+            "payload": _with_correlation({**to_payload(message), **(extra or {})}),
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": not_before or now,

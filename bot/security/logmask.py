@@ -43,8 +43,8 @@ def mask_phones(text: str) -> str:
 def mask_record(record: logging.LogRecord) -> None:
     """Formats the record's message (and traceback) now, masked, so no handler sees the raw
     values. Idempotent."""
-    if getattr(record, "_kefu_masked", False):
-        return
+    if getattr(record, "_kefu_masked", False) or isinstance(record.msg, dict):
+        return  # a dict is a structlog event, whose values bot/logs.py masks one by one
     try:
         message = record.getMessage()
     except (TypeError, ValueError):  # a malformed %-format: keep what we have, masked

@@ -21,6 +21,7 @@ from bot.console.install import install_console
 from bot.delivery import build_delivery
 from bot.failures import FailureLog
 from bot.security.http import install_security
+from bot.server.access_log import AccessLog
 from bot.server.limits import BodySizeLimit
 from bot.server.openapi import document_errors
 from bot.server.rasa_body import JsonWhateverContentType
@@ -78,6 +79,8 @@ def create_app(
     app.include_router(web_stream.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_console(app, kefu)
+    # Outermost: the correlation id is bound before anything else runs.
+    app.add_middleware(AccessLog, enabled=kefu.settings.logs.access_log)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

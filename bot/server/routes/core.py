@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from bot import health, metrics
 from bot.app import Kefu
+from bot.kpis import metrics as kpi_metrics
 from bot.outbox import store
 from bot.security.http import token_matches
 from bot.server.json_body import JsonRoute
@@ -61,6 +62,7 @@ async def metrics_endpoint(kefu: KefuDep) -> Response:
         async with kefu.sessions() as session:
             pending = await store.pending_by_channel(session)
             oldest = await store.oldest_pending(session, now=now)
+            await kpi_metrics.refresh(session, now=now)
     except Exception as exc:  # the rest of the metrics still matter during an outage
         if not database_unavailable(exc):
             raise

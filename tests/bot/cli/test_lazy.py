@@ -1,0 +1,87 @@
+"""`kefu --help` lists every sub-command without importing them; each loads when used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import ClassVar
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bot.cli.lazy import Lazy, LazyGroup
+from bot.cli.main import COMMANDS, app
+from tests.conftest import ROOT
+
+PROBE = """
+import sys
+sys.argv = ["kefu", *sys.argv[1:]]
+from bot.cli.main import app
+try:
+    app()
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("bot.app", "bot.settings", "sqlalchemy", "fastapi", "sklearn",
+                           "bot.kpis.review") if m in sys.modules)
+print("HEAVY", ",".join(heavy))
+"""
+
+
+def probe(*args: str) -> tuple[str, list[str]]:
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
+                            text=True, cwd=ROOT, timeout=120, check=True)
+    out, _, heavy = result.stdout.rpartition("HEAVY ")
+    return out, [m for m in heavy.strip().split(",") if m]
+
+
+def test_help_lists_every_command_without_importing_the_app() -> None:
+    out, heavy = probe("--help")
+    for command in COMMANDS:
+        assert command.name in out
+    assert heavy == []
+
+
+def test_a_light_command_loads_only_what_it_needs() -> None:
+    out, heavy = probe("report", "--help")
+    assert "--quarter" in out
+    assert heavy == []
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_each_registered_command_loads(command: Lazy) -> None:
+    result = CliRunner().invoke(app, [command.name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_members_keeps_its_privacy_sub_commands() -> None:
+    result = CliRunner().invoke(app, ["members", "--help"])
+    assert "export" in result.output and "erase" in result.output
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    assert CliRunner().invoke(app, ["nope"]).exit_code == 2
+
+
+def hello(name: str = "world") -> None:
+    """Say hello."""
+    typer.echo(f"hello {name}")
+
+
+def test_adding_a_command_is_one_registration() -> None:
+    class Group(LazyGroup):
+        lazy: ClassVar[dict[str, Lazy]] = {
+            "hello": Lazy("hello", "tests.bot.cli.test_lazy:hello", "Say hello."),
+            "demo": Lazy("demo", "bot.cli.demo_cmd:app", "Demo data.")}
+
+    tiny = typer.Typer(cls=Group, add_completion=False)
+
+    @tiny.callback()
+    def root() -> None:
+        """A tiny CLI."""
+
+    listed = CliRunner().invoke(tiny, ["--help"])
+    assert "hello" in listed.output and "Say hello." in listed.output
+    ran = CliRunner().invoke(tiny, ["hello", "--name", "kefu"])
+    assert ran.exit_code == 0 and ran.output == "hello kefu\n"
