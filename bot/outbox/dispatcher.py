@@ -26,6 +26,7 @@ from bot.outbox.ratelimit import SlidingWindow, TokenBucket
 from bot.outbox.shared_limit import SharedLimit
 from bot.outbox.windows import refusal
 from bot.storage.models import ChannelIdentity, OutboxMessage
+from bot.storage.outage import database_unavailable
 
 log = logging.getLogger(__name__)
 failures = FailureLog(log)
@@ -293,6 +294,7 @@ class Dispatcher:
                 await self._finish(row, sent_id=platform_id or "", merged=merged)
             finally:
                 self.in_flight.discard(row.id)
+                self._held.difference_update(merged)
 
     async def _give_back(self, row: OutboxMessage) -> None:
         async with self._sessions() as session, session.begin():
@@ -401,6 +403,37 @@ class Dispatcher:
         refund: bool = False,
         merged: list[int] | None = None,
         counted: bool = False,
+    ) -> None:
+        """Records an outcome. A database blip right after a send must not make it a
+        repeat: the record is retried for a while (the lease is renewed meanwhile)."""
+        for pause in (0.5, 1.0, 2.0, 4.0, 8.0, None):
+            try:
+                await self._record(row, sent_id=sent_id, failed=failed, retry_at=retry_at,
+                                   reason=reason, undeliverable=undeliverable,
+                                   unsubscribed=unsubscribed, refund=refund, merged=merged,
+                                   counted=counted)
+                return
+            except Exception as exc:
+                if pause is None or not database_unavailable(exc):
+                    raise
+                failures.failure("outbox.record", "could not record the outcome of %s row "
+                                 "%d; retrying in %.1f s", row.channel, row.id, pause,
+                                 exc=exc)
+                await asyncio.sleep(pause)
+
+    async def _record(
+        self,
+        row: OutboxMessage,
+        *,
+        sent_id: str | None,
+        failed: str | None,
+        retry_at: datetime | None,
+        reason: str,
+        undeliverable: bool,
+        unsubscribed: bool,
+        refund: bool,
+        merged: list[int] | None,
+        counted: bool,
     ) -> None:
         now = self._clock()
         extra = merged or []

@@ -10,7 +10,7 @@ import uvicorn
 
 from bot.cli.common import run_async, settings_or_exit
 from bot.simulators.telegram import DEFAULT_TOKEN, TelegramSimConfig, TelegramSimulator
-from bot.simulators.walkthrough import DEMO_FOLLOWER, wechat_walkthrough
+from bot.simulators.walkthrough import DEMO_FOLLOWER, telegram_walkthrough, wechat_walkthrough
 from bot.simulators.wechat import DEFAULT_SECRET, WeChatSimConfig, WeChatSimulator
 from bot.simulators.wechat_push import PushMode
 from bot.simulators.wechat_xml import DEFAULT_APPID
@@ -132,13 +132,16 @@ def wechat(
 
 @app.command()
 def walkthrough(
+    platform: Annotated[str, typer.Argument(metavar="wechat|telegram",
+                                            help="Whose app you type in")] = "wechat",
     follower: Annotated[str, typer.Option(
         metavar="OPENID", help="Who you are: the demo seed binds oKefuDemoSilver000000000001, "
                                "oKefuDemoGold00000000000001 and oKefuDemoDiamond00000000001; "
                                "any other openid is a new follower")] = DEMO_FOLLOWER,
 ) -> None:
-    """Chat as a WeChat follower: Kefu with demo data behind its real webhook, the WeChat
-    simulator in front; you see what the follower's phone would show.
+    """Chat as a WeChat follower or a Telegram user: Kefu with demo data behind its real
+    webhook, the platform's simulator in front; you see what the customer's app would show.
+    On Telegram a number presses a button and /share shares your contact.
 
     Needs no WeChat settings. Without a terminal, reads one message per line.
     """
@@ -154,5 +157,11 @@ def walkthrough(
         line = sys.stdin.readline()
         return line.rstrip("\n") if line else None
 
-    run_async(lambda: wechat_walkthrough(settings, follower=follower, read_line=read_line,
-                                         echo=typer.echo))
+    if platform == "telegram":
+        run_async(lambda: telegram_walkthrough(settings, user_id=10001, read_line=read_line,
+                                               echo=typer.echo))
+    elif platform == "wechat":
+        run_async(lambda: wechat_walkthrough(settings, follower=follower, read_line=read_line,
+                                             echo=typer.echo))
+    else:
+        raise typer.BadParameter("choose wechat or telegram", param_hint="PLATFORM")

@@ -80,3 +80,73 @@ async def wechat_walkthrough(settings: Settings, *, follower: str, read_line: Re
 def _as_phone(text: str) -> str:
     lines = text.splitlines() or [""]
     return "\n".join([f"kefu> {lines[0]}", *(f"      {line}" for line in lines[1:])])
+
+
+TELEGRAM_SECRET = "kefu-walkthrough-secret"  # noqa: S105 - the simulator's own
+# A contact the Telegram user can share with "/share": a demo member's number.
+DEMO_PHONE = "+8613800000001"
+
+
+async def telegram_walkthrough(settings: Settings, *, user_id: int, read_line: ReadLine,
+                               echo: Echo) -> None:
+    """Type as a Telegram user: a digit presses that button of the last keyboard, ``/share``
+    shares the user's own contact (a demo member's number), anything else is a message."""
+    from bot.settings import ServerSettings
+    from bot.simulators.telegram import DEFAULT_TOKEN, TelegramSimConfig, TelegramSimulator
+    from bot.simulators.telegram_updates import callback_update, contact_update, text_update
+
+    sim = TelegramSimulator(TelegramSimConfig(token=DEFAULT_TOKEN))
+    with serve_in_thread(sim) as api_url:
+        configured = settings.model_copy(update={
+            "telegram_bot_token": SecretStr(DEFAULT_TOKEN),
+            "telegram_webhook_secret": SecretStr(TELEGRAM_SECRET),
+            "telegram_api_base_url": api_url,
+            "server": ServerSettings(public_url="https://kefu.walkthrough.invalid")})
+        await seed(configured)
+        nlu = await asyncio.to_thread(load_nlu, configured)
+        async with open_kefu(configured, nlu=nlu) as kefu:
+            app = create_app(kefu, close_on_shutdown=False)
+            async with app.router.lifespan_context(app), httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://kefu.local") as http:
+                seen = 0
+                keyboard: list[str] = []
+
+                async def send(update: dict[str, Any]) -> None:
+                    nonlocal seen, keyboard
+                    response = await http.post(
+                        "/webhooks/telegram", json=update,
+                        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+                    if response.status_code != 200:
+                        echo(f"  (the webhook answered {response.status_code})")
+                    # The outbox paces a chat at one message a second: wait until it is quiet.
+                    quiet = 0.0
+                    while quiet < 1.5:
+                        await asyncio.sleep(0.25)
+                        later = sim.sent_to(user_id)
+                        if len(later) > seen:
+                            for message in later[seen:]:
+                                echo(_as_phone(message.text))
+                                buttons = [b for row in (message.reply_markup or {}).get(
+                                    "inline_keyboard", []) for b in row]
+                                if buttons:
+                                    keyboard = [str(b.get("callback_data", "")) for b in buttons]
+                                    echo("      " + "  ".join(
+                                        f"[{n}] {b.get('text', '')}"
+                                        for n, b in enumerate(buttons, start=1)))
+                            seen, quiet = len(later), 0.0
+                        else:
+                            quiet += 0.25
+
+                echo(f"You are the Telegram user {user_id}. Type a message, a number to press "
+                     "a button, /share to share your contact; Ctrl-D to leave.")
+                await send(text_update("/start", user_id=user_id))
+                while (line := await asyncio.to_thread(read_line)) is not None:
+                    text = line.strip()
+                    if not text:
+                        continue
+                    if text.isdigit() and 1 <= int(text) <= len(keyboard):
+                        await send(callback_update(keyboard[int(text) - 1], user_id=user_id))
+                    elif text == "/share":
+                        await send(contact_update(DEMO_PHONE, user_id=user_id))
+                    else:
+                        await send(text_update(text, user_id=user_id))
