@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
@@ -170,8 +171,10 @@ def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> Delivery:
-    """Senders for the configured platforms; must run inside the server's event loop."""
+def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
+                   clock: Callable[[], datetime] | None = None) -> Delivery:
+    """Senders for the configured platforms; must run inside the server's event loop.
+    ``clock`` is the dispatcher's (tests replaying another time); the real one by default."""
     settings = kefu.settings
     built: dict[str, Sender] = dict(senders or {})
     telegram_sender: TelegramSender | None = None
@@ -198,7 +201,8 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None) -> D
                             max_backoff=outbox.max_backoff_seconds,
                             concurrency=outbox.concurrency,
                             merge=frozenset({wechat.NAME} if outbox.merge_backlog else ()),
-                            shared=_shared_limits(kefu, built))
+                            shared=_shared_limits(kefu, built),
+                            clock=clock or (lambda: datetime.now(UTC)))
     tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(coroutine: Any, name: str) -> asyncio.Task[Any]:
