@@ -251,7 +251,7 @@ async def main() -> None:
           "server RSS before → with streams | delivery p50 / p99 | delivered within 3 s |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        scans = f"{r.idle_looks:.0f}" if r.idle_looks >= 0 else "n/a"
+        scans = "n/a" if r.run.startswith("sqlite") else f"{r.idle_looks:.1f}"
         print(f"| {r.run} | {r.streams:,} | {r.open_seconds:.1f} s | {r.idle_cpu:.1f}% | "
               f"{scans} | {r.rss_before:.0f} → {r.rss_open:.0f} MB | "
               f"{r.p50_ms:.0f} / {r.p99_ms:.0f} ms | {r.delivered}/{r.sent} |")
