@@ -37,12 +37,23 @@ def _resolve(target: str | Callable[[], Any]) -> Any:
 
 
 def as_click(name: str, obj: Any) -> Any:
-    """A Typer app or a command function as the click command Typer would have made."""
+    """A Typer app or a command function as the click command Typer would have made, with
+    plain help like the root's (options, defaults and help names come from the root's
+    context; the markup mode is each command's own, so it is set on the whole tree)."""
     if isinstance(obj, typer.Typer):
-        return typer.main.get_group(obj)
-    single = typer.Typer(add_completion=False)
-    single.command(name)(obj)
-    return typer.main.get_command(single)
+        command = typer.main.get_group(obj)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(obj)
+        command = typer.main.get_command(single)
+    _plain_help(command)
+    return command
+
+
+def _plain_help(command: Any) -> None:
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
 
 
 class LazyGroup(TyperGroup):

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["postgresql", "redis", "poll"]
 _RETRY_SECONDS = 2.0
 _CHECK_SECONDS = 30.0
-_CONCURRENT_LOOKS = 4  # below the smallest pool (SQLite's 5, PostgreSQL's 10)
+_CONCURRENT_LOOKS = 4  # below SQLite's pool of 5; PostgreSQL's pool (10) allows 8
 
 
 class StreamHub:
@@ -48,7 +48,7 @@ class StreamHub:
         self._listening = False
         # Streams take turns for a database connection: a thousand waking at once must queue
         # here, not time out in the connection pool.
-        self.looks = asyncio.Semaphore(_CONCURRENT_LOOKS)
+        self.looks = asyncio.Semaphore(8 if mode == "postgresql" else _CONCURRENT_LOOKS)
         self._task: asyncio.Task[None] | None = None
         self._publisher: Redis[bytes] | None = None
 
@@ -133,6 +133,8 @@ class StreamHub:
             log.warning("could not publish a web chat wake-up (%s)", exc.__class__.__name__)
 
     def _up(self) -> None:
+        if not self._listening:
+            log.info("web chat streams are woken through %s", self.mode)
         self._listening = True
         self.wake_all()  # whatever came while nobody listened
 

@@ -13,9 +13,10 @@ runner = CliRunner()
 
 def _paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = [prefix]
-    if hasattr(command, "commands"):  # a group
-        for name, sub in command.commands.items():
-            paths += _paths(sub, (*prefix, name))
+    if hasattr(command, "list_commands"):  # a group, whose sub-commands may load lazily
+        context = command.context_class(command)
+        for name in command.list_commands(context):
+            paths += _paths(command.get_command(context, name), (*prefix, name))
     return paths
 
 
