@@ -41,7 +41,7 @@ def as_click(name: str, obj: Any) -> Any:
     plain help like the root's (options, defaults and help names come from the root's
     context; the markup mode is each command's own, so it is set on the whole tree)."""
     if isinstance(obj, typer.Typer):
-        command = typer.main.get_group(obj)
+        command: Any = typer.main.get_group(obj)
     else:
         single = typer.Typer(add_completion=False)
         single.command(name)(obj)
