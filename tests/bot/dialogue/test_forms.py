@@ -24,7 +24,7 @@ async def _done(turn: Turn, values: dict[str, Any]) -> None:
 
 
 SURVEY = Form(
-    name="survey",
+    name="questionnaire",
     slots=(
         Slot("count", "test.count", _number, invalid="test.bad"),
         Slot("sure", "test.sure", affirmed, buttons=yes_no_buttons),
@@ -48,7 +48,7 @@ class Clock:
 
 def dialogue(kefu: Kefu, clock: Clock) -> Dialogue:
     registry = register_all(Registry())
-    registry.add("survey", _start_survey)
+    registry.add("questionnaire", _start_survey)
     registry.forms.add(SURVEY)
     return Dialogue(services=kefu.services, sessions=kefu.sessions, registry=registry,
                     clock=clock)
@@ -62,7 +62,7 @@ async def say(d: Dialogue, text: str) -> list[str]:
 async def test_form_fills_validates_and_completes(kefu: Kefu) -> None:
     completed.clear()
     d = dialogue(kefu, Clock())
-    assert await say(d, "/survey") == ["test.count"]
+    assert await say(d, "/questionnaire") == ["test.count"]
     assert await say(d, "many") == ["test.bad", "test.count"]
     assert await say(d, "3") == ["test.sure"]
     assert await say(d, "/affirm") == ["done 3 True"]
@@ -73,7 +73,7 @@ async def test_form_fills_validates_and_completes(kefu: Kefu) -> None:
 
 async def test_cancel_words_end_the_form(kefu: Kefu) -> None:
     d = dialogue(kefu, Clock())
-    await say(d, "/survey")
+    await say(d, "/questionnaire")
     for word in ("算了",):
         replies = await say(d, word)
         assert replies == ["好的，已取消。还有什么可以帮您？"]
@@ -83,7 +83,7 @@ async def test_cancel_words_end_the_form(kefu: Kefu) -> None:
 async def test_an_interruption_is_answered_then_the_question_repeated(kefu: Kefu) -> None:
     await bound_member(kefu, sender="alice", points=900)
     d = dialogue(kefu, Clock())
-    await say(d, "/survey")
+    await say(d, "/questionnaire")
     replies = await say(d, "/points")
     assert "900" in replies[0]
     assert replies[-1].endswith("test.count")
@@ -94,7 +94,7 @@ async def test_an_interruption_is_answered_then_the_question_repeated(kefu: Kefu
 async def test_a_stale_form_expires(kefu: Kefu) -> None:
     clock = Clock()
     d = dialogue(kefu, clock)
-    await say(d, "/survey")
+    await say(d, "/questionnaire")
     clock.now = FIXED_NOW + timedelta(minutes=11)
     replies = await say(d, "7")
     assert replies[0].startswith("刚才的流程已超时")

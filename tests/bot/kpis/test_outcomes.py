@@ -26,9 +26,9 @@ class TornNlu:
 
 async def outcomes(kefu: Kefu) -> dict[str, str | None]:
     async with kefu.sessions() as session:
-        rows = await session.execute(select(Message.text, Message.outcome)
-                                     .where(Message.direction == "in"))
-        return {text: outcome for text, outcome in rows.all()}
+        # Loaded as entities: the ORM decrypts the stored text (bot/storage/sealed.py).
+        rows = await session.scalars(select(Message).where(Message.direction == "in"))
+        return {message.text: message.outcome for message in rows}
 
 
 async def test_clarifying_question_fallback_and_plain_answer_are_recorded(
