@@ -17,11 +17,14 @@ from bot.security.logmask import install_log_masking, mask_phones
 SECRET_KEYS = frozenset({"openid", "fromusername", "tousername", "token", "access_token",
                          "secret", "signature", "msg_signature", "echostr", "password",
                          "authorization", "cookie", "nonce", "sender", "recipient_id"})
-# WeChat openids (28 characters, o…), Telegram bot tokens (123456:ABC…), bearer tokens.
-_OPENID = re.compile(r"\bo[A-Za-z0-9_-]{27}\b")
+# WeChat openids (o and 27 more characters; 21–40 accepted), Telegram bot tokens (123456:ABC…).
+_OPENID = re.compile(r"\bo[A-Za-z0-9_-]{20,39}\b")
 _BOT_TOKEN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")
 _QUERY_SECRET = re.compile(
     r"((?:^|[?&])(?:" + "|".join(sorted(SECRET_KEYS)) + r")=)[^&\s]*", re.IGNORECASE)
+
+
+EXTRA_FIELDS = ("method", "path", "query", "status", "duration_ms", "case", "kind")
 
 
 def mask_text(text: str) -> str:
@@ -48,6 +51,8 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
     chain of processors to stderr."""
     install_log_masking()
     shared: list[Any] = [
+        # Kefu logs through the standard library; its structured fields travel as `extra`.
+        structlog.stdlib.ExtraAdder(allow=EXTRA_FIELDS),
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

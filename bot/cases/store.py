@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +15,7 @@ from bot.kpis.metrics import count_event
 from bot.storage.models_cases import Case, CaseEvent
 from bot.storage.upsert import insert_ignore, insert_ignore_many
 
-log = structlog.get_logger("kefu.cases")
+log = logging.getLogger("kefu.cases")
 NEW, OPEN, PENDING, CLOSED = "new", "open", "pending", "closed"
 ACTIVE = (NEW, OPEN, PENDING)
 COMPLAINT, SUGGESTION, CHAT = "complaint", "suggestion", "chat"
@@ -139,7 +139,7 @@ async def add_event(
     }, conflict=["dedupe_key"])
     if new_id is not None:
         count_event(case, kind, values, now)
-        log.info("case_event", case=case.number, kind=kind)
+        log.info("case_event", extra={"case": case.number, "kind": kind})
     return new_id
 
 

@@ -3,14 +3,14 @@ the request causes. Query strings are masked: WeChat puts the follower's openid 
 
 from __future__ import annotations
 
+import logging
 import time
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.correlation import accepted, correlated
 
-log = structlog.get_logger("kefu.access")
+log = logging.getLogger("kefu.access")
 HEADER = b"x-request-id"
 
 
@@ -39,7 +39,8 @@ class AccessLog:
                 await self.app(scope, receive, send_with_id)
             finally:
                 if self.enabled:
-                    log.info("request", method=scope.get("method"), path=scope.get("path"),
-                             query=scope.get("query_string", b"").decode("latin-1"),
-                             status=status,
-                             duration_ms=round((time.perf_counter() - started) * 1000, 1))
+                    log.info("request", extra={
+                        "method": scope.get("method"), "path": scope.get("path"),
+                        "query": scope.get("query_string", b"").decode("latin-1"),
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
