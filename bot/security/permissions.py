@@ -144,7 +144,7 @@ def require(action: Action) -> Any:
 # Routes anyone may call. Webhooks authenticate their platform themselves (signatures, secret
 # tokens); the web chat is for anonymous visitors; the others reveal nothing personal.
 PUBLIC_PATHS: set[str] = {
-    "/", "/static", "/healthz", "/metrics", "/openapi.json",
+    "/", "/static", "/healthz", "/readyz", "/metrics", "/openapi.json",
     "/model/parse", "/webhooks/rest/webhook", "/webhooks/wechat", "/webhooks/telegram",
 }
 
