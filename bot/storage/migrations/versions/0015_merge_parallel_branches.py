@@ -2,12 +2,12 @@
 proactive care, KPIs)
 
 Revision ID: 0015
-Revises: 
+Revises: 0007, 0010, 0013, 0014
 """
 from collections.abc import Sequence
 
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = ()
+down_revision: str | Sequence[str] | None = ("0007", "0010", "0013", "0014")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
