@@ -253,7 +253,7 @@ def _shared_limits(kefu: Kefu, senders: dict[str, Sender]) -> dict[str, SharedLi
 
 
 def _token_storage(kefu: Kefu) -> Any:
-    url = kefu.settings.redis.url
+    url = kefu.settings.effective_redis_url
     if url:
         from redis import Redis
         from wechatpy.session.redisstorage import RedisStorage

@@ -31,6 +31,14 @@ NOT_REPLAYED = {
     "./scripts/setup": "installs Kefu into .venv: the environment running this test is that "
                        "install; the `kefu serve --demo` of the same line is the server below",
     "./scripts/test": "runs the whole test suite, this test included",
+    "KEFU_LOGS__FORMAT=json .venv/bin/kefu serve": "a server in the foreground; its JSON lines "
+                                                   "are tested in tests/bot/test_serve_observability.py",
+}
+# Sections whose examples share shell state (variables, a function) and are replayed as one
+# script by a test of their own.
+NOT_REPLAYED_SECTIONS = {
+    "### Purchases from tills and shops": "replayed as one script, as written, by "
+                                          "tests/bot/server/test_readme_purchases.py",
 }
 
 pytestmark = [
@@ -45,6 +53,7 @@ class Example:
     expected: tuple[str, ...]  # output lines shown in the README ("" when none)
     typed: tuple[str, ...]  # what a transcript shows the customer typing ("you> …")
     line: int
+    section: str = ""
 
 
 def examples(text: str) -> list[Example]:
@@ -55,7 +64,10 @@ def examples(text: str) -> list[Example]:
     current: list[str] | None = None
     start = 0
     lines = text.splitlines()
+    section = ""
     for number, line in enumerate(lines, start=1):
+        if block is None and line.startswith("#"):
+            section = line.strip()
         fence = re.match(r"^```(\w*)", line)
         if fence:
             if block is not None:
@@ -64,18 +76,18 @@ def examples(text: str) -> list[Example]:
             block = fence.group(1)
             continue
         if block == "bash" and line.strip():
-            found.append(Example(line.strip(), (), (), number))
+            found.append(Example(line.strip(), (), (), number, section))
         elif block == "console":
             if line.startswith("$ "):
                 current = []
                 start = number
-                found.append(Example(line[2:].strip(), (), (), number))
+                found.append(Example(line[2:].strip(), (), (), number, section))
             elif found and found[-1].line == start and current is not None:
                 current.append(line)
                 output = tuple(current)
                 typed = tuple(m.group(1) for m in (re.match(r"^you> (.*)$", o) for o in output)
                               if m)
-                found[-1] = Example(found[-1].command, output, typed, start)
+                found[-1] = Example(found[-1].command, output, typed, start, section)
     return found
 
 
@@ -149,9 +161,11 @@ def test_the_readme_has_examples_to_replay() -> None:
 def test_example_runs_as_written(example: Example, clone: Clone) -> None:
     skipped = next((why for prefix, why in NOT_REPLAYED.items()
                     if example.command.startswith(prefix)), None)
+    skipped = skipped or NOT_REPLAYED_SECTIONS.get(example.section)
     if skipped:
         pytest.skip(skipped)
-    command = example.command.replace("localhost:8000", f"127.0.0.1:{clone.port}")
+    command = (example.command.replace("localhost:8000", f"127.0.0.1:{clone.port}")
+               .replace("127.0.0.1:8000", f"127.0.0.1:{clone.port}"))
     words = shlex.split(command, comments=True)
     stdin = "".join(f"{t}\n" for t in example.typed) if example.typed else ""
     result = subprocess.run(command, shell=True, cwd=clone.path, env=clone.env, input=stdin,
@@ -164,7 +178,7 @@ def test_example_runs_as_written(example: Example, clone: Clone) -> None:
         assert result.returncode == 2, output
     else:
         assert result.returncode == 0, output
-    if words[0] == "curl":
+    if words[0] == "curl" and "/metrics" not in command:  # /metrics is Prometheus text
         assert result.stdout.startswith(("[", "{")), output  # JSON, not an error page
         assert '"error"' not in result.stdout, output
     if example.typed:

@@ -10,6 +10,7 @@ every process), else the database's kv_store; if Redis fails, the database stand
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -24,19 +25,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.wechat import WeChatRequestError
 from bot.storage.db import transaction
 from bot.storage.models import KeyValue
+from bot.storage.outage import database_unavailable
 from bot.storage.upsert import insert_if_absent
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "wechat-query:"
 # Expired rows are swept at most this often (per process), not on every push.
 _SWEEP_SECONDS = 60.0
+# The replay check must leave most of WeChat's 5 s for the turn (or the spool).
+DATABASE_SECONDS = 1.0
 
 
 class ReplayGuard:
     """Admits each signed WeChat query once per message, within the timestamp window."""
 
-    __slots__ = ("_clock", "_last_sweep", "_redis", "_redis_prefix", "_sessions", "_warned",
-                 "window")
+    __slots__ = ("_clock", "_last_sweep", "_memory", "_redis", "_redis_prefix", "_sessions",
+                 "_warned", "window")
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, window: int,
                  redis_url: str | None = None, redis_prefix: str = "kefu:wxq:",
@@ -50,6 +54,8 @@ class ReplayGuard:
         self._clock = clock
         self._last_sweep = 0.0
         self._warned = False
+        # Queries seen while the database could not answer: (digest, expiry) by key.
+        self._memory: dict[str, tuple[str, float]] = {}
 
     async def admit(self, params: dict[str, str], *, digest: str) -> None:
         """Passes a fresh query the first time, and again with the same message digest.
@@ -93,7 +99,22 @@ class ReplayGuard:
                     self._warned = True
             else:
                 self._warned = False
-        return await self._remember_in_database(KEY_PREFIX + key, digest, ttl, now)
+        try:
+            return await asyncio.wait_for(
+                self._remember_in_database(KEY_PREFIX + key, digest, ttl, now),
+                timeout=DATABASE_SECONDS)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # During a database outage the push must still be answered within WeChat's 5 s
+            # (it is spooled and replayed later): this process remembers the query itself,
+            # so a replay reaching it is still refused; the timestamp window still holds.
+            return self._remember_in_memory(key, digest, ttl, now)
+
+    def _remember_in_memory(self, key: str, digest: str, ttl: int, now: float) -> str:
+        self._memory = {k: v for k, v in self._memory.items() if v[1] > now}
+        stored = self._memory.setdefault(key, (digest, now + ttl))
+        return stored[0]
 
     async def _remember_in_database(self, key: str, digest: str, ttl: int, now: float) -> str:
         moment = datetime.fromtimestamp(now, UTC)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,7 @@ async def receive(request: Request) -> Response:
     delivery = _delivery(request)
     keys = delivery.wechat_keys
     assert keys is not None
+    started = time.monotonic()
     body = await request.body()
     params = dict(request.query_params)
     try:
@@ -79,7 +81,9 @@ async def receive(request: Request) -> Response:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     if inbound is None:
         return PlainTextResponse(SUCCESS)
-    wait = delivery.kefu.settings.channels.wechat.passive_reply_seconds
+    # WeChat's 5 s run from the request, replay check included.
+    wait = max(0.5, delivery.kefu.settings.channels.wechat.passive_reply_seconds
+               - (time.monotonic() - started))
     # Too slow, or the database down: the push is kept in the spool and WeChat hears
     # "success" now; the reply follows through the customer-service API.
     result = await delivery.turns.run(inbound, wait=wait)

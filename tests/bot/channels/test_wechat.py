@@ -76,7 +76,7 @@ def test_wrong_signature_is_403() -> None:
     assert info.value.status == 403
 
 
-@pytest.mark.parametrize("key", [KEY, OLD_KEY])
+@pytest.mark.parametrize("key", [KEY, OLD_KEY], ids=["current", "previous"])
 def test_safe_mode_decrypts_with_current_and_previous_key(key: str) -> None:
     envelope = wechat.open_envelope(*safe(text_message("余额", openid="oU2"), key=key), KEYS)
     assert envelope.fields["Content"] == "余额"
