@@ -10,13 +10,11 @@ the tier the CRM reports is the one purchases earn at.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Protocol
 
-from bot.errors import ConfigError
+from bot.plugins import plugin_factory
 from bot.settings import Settings
 
 
@@ -39,16 +37,6 @@ class MemberDirectory(Protocol):
         ...
 
 
-@lru_cache(maxsize=4)
-def _factory(path: str) -> object:
-    module_name, _, attribute = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"Config 'members.plugin' names {path!r}, which cannot be imported: "
-                          f"{exc}") from exc
-
-
 def member_directory(settings: Settings) -> MemberDirectory | None:
     """The configured member directory, or ``None`` for Kefu's own tables.
 
@@ -57,9 +45,6 @@ def member_directory(settings: Settings) -> MemberDirectory | None:
     """
     if settings.members.plugin is None:
         return None
-    factory = _factory(settings.members.plugin)
-    if not callable(factory):
-        raise ConfigError(f"Config 'members.plugin': {settings.members.plugin!r} is not "
-                          "callable")
+    factory = plugin_factory("members.plugin", settings.members.plugin)
     directory: MemberDirectory = factory(settings)
     return directory

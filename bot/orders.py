@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Protocol
 
-from bot.errors import ConfigError
+from bot.plugins import plugin_factory
 from bot.settings import Settings
 
 # Status codes an order system reports; the bot has a sentence for each in every language.
@@ -36,16 +34,6 @@ class OrderSystem(Protocol):
         ...
 
 
-@lru_cache(maxsize=4)
-def _factory(path: str) -> object:
-    module_name, _, attribute = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"Config 'orders.plugin' names {path!r}, which cannot be imported: "
-                          f"{exc}") from exc
-
-
 def order_system(settings: Settings) -> OrderSystem | None:
     """The configured order system, or ``None`` when none is configured.
 
@@ -54,8 +42,6 @@ def order_system(settings: Settings) -> OrderSystem | None:
     """
     if settings.orders.plugin is None:
         return None
-    factory = _factory(settings.orders.plugin)
-    if not callable(factory):
-        raise ConfigError(f"Config 'orders.plugin': {settings.orders.plugin!r} is not callable")
+    factory = plugin_factory("orders.plugin", settings.orders.plugin)
     system: OrderSystem = factory(settings)
     return system
