@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
+from bot.channels.windows import ReplyWindow, refusal
 from bot.correlation import KEY, accepted, correlated
 from bot.failures import FailureLog
 from bot.messages import OutboundMessage
 from bot.outbox import store
 from bot.outbox.ratelimit import SlidingWindow, TokenBucket
 from bot.outbox.shared_limit import SharedLimit
-from bot.outbox.windows import refusal
 from bot.storage.models import ChannelIdentity, OutboxMessage
 from bot.storage.outage import database_unavailable
 
@@ -42,7 +42,9 @@ class ChannelPolicy:
 
     per_second: float
     per_chat_interval: float = 0.0
-    reply_window: bool = False
+    # The platform's reply window (its capability): sends outside it are refused, and
+    # each send counts against its quota.
+    window: ReplyWindow | None = None
     # A hard cap of ``window_limit`` sends in any ``window_seconds`` (the platform's rule,
     # with a margin for network jitter); 0 leaves pacing alone.
     window_limit: int = 0
@@ -341,8 +343,8 @@ class Dispatcher:
         if identity.unsubscribed_at is not None:
             return "recipient unsubscribed"
         policy = self._policies.get(row.channel)
-        if policy is not None and policy.reply_window:
-            return refusal(identity, now)
+        if policy is not None and policy.window is not None:
+            return refusal(policy.window, identity, now)
         return None
 
     async def _pace(self, row: OutboxMessage) -> None:
@@ -444,7 +446,7 @@ class Dispatcher:
                                           platform_message_id=sent_id or None)
                 metrics.OUTBOX_SENT.labels(row.channel, "api").inc(1 + len(extra))
                 policy = self._policies.get(row.channel)
-                if policy is not None and policy.reply_window and row.identity_id:
+                if policy is not None and policy.window is not None and row.identity_id:
                     identity = await session.get(ChannelIdentity, row.identity_id)
                     if identity is not None:
                         identity.window_sent += 1

@@ -4,7 +4,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels import telegram
+from bot.channels.telegram import channel as telegram
 from bot.messages import Button, OutboundMessage
 from bot.simulators import callback_update, contact_update, start_update, text_update
 

@@ -8,13 +8,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.channels.base import PRINTABLE_ID, Capabilities, storable_text
+from bot.channels.base import PRINTABLE_ID, Capabilities, fit, storable_text
+from bot.channels.telegram import NAME
+from bot.channels.text import split_text as _split
 from bot.messages import InboundMessage, OutboundMessage
 from bot.phones import normalize_phone
 
-NAME = "telegram"
+# A text message holds 1-4096 characters.
 MAX_TEXT = 4096
-CAPABILITIES = Capabilities(max_text_chars=MAX_TEXT, buttons=True, contact_request=True)
+CAPABILITIES = Capabilities(max_text_chars=MAX_TEXT, buttons=True, contact_request=True,
+                            push=True)
 # callback_data is limited to 1-64 bytes; longer payloads cannot be inline buttons.
 MAX_CALLBACK_BYTES = 64
 BIND_COMMAND = "/bind_account"
@@ -134,22 +137,9 @@ def _from_message(message: _Message, now: datetime) -> InboundMessage | None:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cuts long text at paragraph, then line, then space boundaries; never mid-word if it
-    can help it, never an empty part."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    if rest or not parts:
-        parts.append(rest)
-    return [part for part in parts if part] or [""]
+    """Cuts long text at paragraph, then line, then sentence or space boundaries; never
+    mid-word if it can help it, never an empty part."""
+    return _split(text, limit)
 
 
 def send_parameters(message: OutboundMessage) -> list[dict[str, Any]]:
@@ -176,3 +166,21 @@ def send_parameters(message: OutboundMessage) -> list[dict[str, Any]]:
     if markup is not None:
         params[-1]["reply_markup"] = markup
     return params
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramChannel:
+    """Parses an update's message; renders replies as Telegram messages."""
+
+    name: str = NAME
+    capabilities: Capabilities = CAPABILITIES
+
+    def parse(self, data: Any, /) -> list[InboundMessage]:
+        inbound = parse_update(data).inbound
+        return [] if inbound is None else [inbound]
+
+    def render(self, message: OutboundMessage, /) -> list[OutboundMessage]:
+        return fit(message, self.capabilities)
+
+
+CHANNEL = TelegramChannel()
