@@ -23,7 +23,7 @@ from bot.correlation import KEY, accepted, correlated
 from bot.failures import FailureLog
 from bot.messages import OutboundMessage
 from bot.outbox import store
-from bot.outbox.ratelimit import SlidingWindow, TokenBucket
+from bot.outbox.ratelimit import SlidingWindow, pacer
 from bot.outbox.shared_limit import SharedLimit
 from bot.storage.models import ChannelIdentity, OutboxMessage
 from bot.storage.outage import database_unavailable
@@ -111,7 +111,7 @@ class Dispatcher:
         self._retry_for = retry_for
         self._max_backoff = max_backoff
         self._merge = merge
-        self._buckets = {name: TokenBucket(policy.per_second)
+        self._buckets = {name: pacer(policy.per_second)
                          for name, policy in policies.items() if name in senders}
         self._windows = {name: SlidingWindow(policy.window_limit, policy.window_seconds)
                          for name, policy in policies.items()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from telegram import Message, Update, User
 
 from bot.channels.base import PRINTABLE_ID, Capabilities, fit, storable_text
 from bot.channels.telegram import NAME
@@ -25,56 +26,15 @@ BIND_COMMAND = "/bind_account"
 
 # Telegram's ids are 64-bit integers; anything larger is not from Telegram, and would make
 # sender and message ids longer than their columns (128 characters).
-_Id = Annotated[int, Field(ge=-(2**63), lt=2**63)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _User(_Model):
-    id: _Id
-    is_bot: bool = False
-    language_code: str | None = None
-
-
-class _Chat(_Model):
-    id: _Id
-    type: str
-
-
-class _Contact(_Model):
-    phone_number: str = Field(max_length=64)
-    user_id: _Id | None = None
-
-
-class _Message(_Model):
-    message_id: _Id
-    chat: _Chat
-    from_: _User | None = Field(default=None, alias="from")
-    text: str | None = Field(default=None, max_length=8192)
-    caption: str | None = Field(default=None, max_length=8192)
-    contact: _Contact | None = None
-
-
-class _CallbackQuery(_Model):
-    # Stored as "cb:<id>" in a 128-character column; Telegram's are about 20 characters.
-    id: str = Field(min_length=1, max_length=64, pattern=PRINTABLE_ID)
-    from_: _User = Field(alias="from")
-    message: _Message | None = None
-    data: str | None = Field(default=None, max_length=256)
-
-
-class _MemberUpdate(_Model):
-    chat: _Chat
-    new_chat_member: dict[str, Any]
-
-
-class Update(_Model):
-    update_id: _Id
-    message: _Message | None = None
-    callback_query: _CallbackQuery | None = None
-    my_chat_member: _MemberUpdate | None = None
+_ID_RANGE = range(-(2**63), 2**63)
+MAX_INPUT_TEXT = 8192
+# Stored as "cb:<id>" in a 128-character column; Telegram's are about 20 characters.
+MAX_CALLBACK_ID = 64
+MAX_CALLBACK_DATA = 256
+MAX_PHONE = 64
+# What python-telegram-bot raises when a body only looks like an update.
+_PTB_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError,
+                     OverflowError, OSError)
 
 
 class MalformedUpdate(ValueError):
@@ -94,43 +54,96 @@ class ParsedUpdate:
 
 
 def parse_update(data: Any, *, received_at: datetime | None = None) -> ParsedUpdate:
-    """Normalises an update; kinds Kefu does not serve come back with no inbound message."""
+    """Normalises an update; kinds Kefu does not serve come back with no inbound message.
+
+    python-telegram-bot parses the update; it does not check types or sizes, so the fields
+    Kefu stores are checked here (ids within 64 bits, texts within Telegram's own limits).
+
+    Raises:
+        MalformedUpdate: the body is not a Telegram update.
+    """
+    if not isinstance(data, dict):
+        raise MalformedUpdate("not a Telegram update: a JSON object is expected")
     try:
-        update = Update.model_validate(data)
-    except ValidationError as exc:
-        raise MalformedUpdate(f"not a Telegram update: {exc.error_count()} problem(s)") from None
+        update = Update.de_json(data, None)
+    except _PTB_PARSE_ERRORS as exc:
+        raise MalformedUpdate(f"not a Telegram update: {exc.__class__.__name__}") from None
     now = received_at or datetime.now(UTC)
+    update_id = _id(update.update_id, "update_id")
     if update.message is not None:
-        return ParsedUpdate(update.update_id, inbound=_from_message(update.message, now))
+        return ParsedUpdate(update_id, inbound=_from_message(update.message, now))
     if update.callback_query is not None:
         query = update.callback_query
-        chat_id = query.message.chat.id if query.message else query.from_.id
+        query_id = _text(query.id, "callback_query.id", MAX_CALLBACK_ID)
+        if not query_id or not re.match(PRINTABLE_ID, query_id):
+            raise MalformedUpdate("not a Telegram update: callback_query.id is not an id")
+        user = _user(query.from_user, "callback_query.from")
+        chat_id = (_id(query.message.chat.id, "callback_query.message.chat.id")
+                   if query.message is not None else user.id)
+        data_text = _text(query.data, "callback_query.data", MAX_CALLBACK_DATA)
         inbound = InboundMessage(
-            channel=NAME, sender_id=str(chat_id), text=storable_text(query.data or ""),
-            received_at=now,
-            message_id=f"cb:{query.id}", language_hint=query.from_.language_code,
-            payload=storable_text(query.data) if query.data is not None else None)
-        return ParsedUpdate(update.update_id, inbound=inbound, callback_query_id=query.id)
-    if update.my_chat_member is not None and update.my_chat_member.chat.type == "private":
-        status = str(update.my_chat_member.new_chat_member.get("status", ""))
-        return ParsedUpdate(update.update_id, blocked=status == "kicked",
-                            chat_id=str(update.my_chat_member.chat.id))
-    return ParsedUpdate(update.update_id)
+            channel=NAME, sender_id=str(chat_id), text=storable_text(data_text or ""),
+            received_at=now, message_id=f"cb:{query_id}", language_hint=user.language_code,
+            payload=storable_text(data_text) if data_text is not None else None)
+        return ParsedUpdate(update_id, inbound=inbound, callback_query_id=query_id)
+    member = update.my_chat_member
+    if member is not None and member.chat.type == "private":
+        return ParsedUpdate(update_id, blocked=member.new_chat_member.status == "kicked",
+                            chat_id=str(_id(member.chat.id, "my_chat_member.chat.id")))
+    return ParsedUpdate(update_id)
 
 
-def _from_message(message: _Message, now: datetime) -> InboundMessage | None:
-    if message.chat.type != "private" or message.from_ is None or message.from_.is_bot:
+def _id(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _ID_RANGE:
+        raise MalformedUpdate(f"not a Telegram update: {name} is not a 64-bit integer")
+    return value
+
+
+def _text(value: object, name: str, limit: int) -> str | None:
+    if value is None:
         return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise MalformedUpdate(f"not a Telegram update: {name} is not text of at most "
+                              f"{limit} characters")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    id: int
+    is_bot: bool
+    language_code: str | None
+
+
+def _user(user: User | None, name: str) -> _Sender:
+    if user is None:
+        raise MalformedUpdate(f"not a Telegram update: {name} is missing")
+    code = user.language_code if isinstance(user.language_code, str) else None
+    return _Sender(_id(user.id, f"{name}.id"), user.is_bot is True, code)
+
+
+def _from_message(message: Message, now: datetime) -> InboundMessage | None:
+    chat_id = _id(message.chat.id, "message.chat.id")
+    message_id = _id(message.message_id, "message.message_id")
+    if message.chat.type != "private" or message.from_user is None:
+        return None
+    user = _user(message.from_user, "message.from")
+    if user.is_bot:
+        return None
+    text = (_text(message.text, "message.text", MAX_INPUT_TEXT)
+            or _text(message.caption, "message.caption", MAX_INPUT_TEXT) or "")
     # A chat's message ids are unique and a redelivered update repeats them; unlike
     # update_id they do not restart at random after a quiet week.
-    inbound = InboundMessage(channel=NAME, sender_id=str(message.chat.id),
-                             text=storable_text(message.text or message.caption or ""),
-                             received_at=now,
-                             message_id=f"m:{message.chat.id}:{message.message_id}",
-                             language_hint=message.from_.language_code)
-    if message.contact is not None:
-        own = message.contact.user_id == message.from_.id
-        phone = normalize_phone(message.contact.phone_number) if own else None
+    inbound = InboundMessage(channel=NAME, sender_id=str(chat_id), text=storable_text(text),
+                             received_at=now, message_id=f"m:{chat_id}:{message_id}",
+                             language_hint=user.language_code)
+    contact = message.contact
+    if contact is not None:
+        phone_number = _text(contact.phone_number, "message.contact.phone_number", MAX_PHONE)
+        owner = (None if contact.user_id is None
+                 else _id(contact.user_id, "message.contact.user_id"))
+        own = owner == user.id
+        phone = normalize_phone(phone_number or "") if own else None
         return replace(inbound, text=BIND_COMMAND, verified_phone=phone,
                        payload=None if own else "foreign_contact")
     return inbound
