@@ -230,7 +230,7 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
                             retry_for=timedelta(hours=outbox.retry_hours),
                             max_backoff=outbox.max_backoff_seconds,
                             concurrency=outbox.concurrency,
-                            merge=frozenset({wechat.NAME} if outbox.merge_backlog else ()),
+                            merge=_merged(outbox.merge_backlog),
                             shared=_shared_limits(kefu, built),
                             clock=clock or (lambda: datetime.now(UTC)))
     tasks: set[asyncio.Task[Any]] = set()
@@ -276,6 +276,13 @@ def telegram_limit(kefu: Kefu) -> SharedLimit:
                           seconds=policy.window_seconds)
     return DatabaseLimit(kefu.sessions, key=f"telegram:{bot_id}"[:64],
                          limit=policy.window_limit, seconds=policy.window_seconds)
+
+
+def _merged(merge_backlog: bool) -> dict[str, int]:
+    """Channels whose backlog goes out merged (each send counts against WeChat's reply
+    window quota), within one message of the platform."""
+    limit = WECHAT_CAPABILITIES.max_text_bytes
+    return {wechat.NAME: limit} if merge_backlog and limit is not None else {}
 
 
 def _shared_limits(kefu: Kefu, senders: dict[str, Sender]) -> dict[str, SharedLimit]:

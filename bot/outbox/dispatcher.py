@@ -31,8 +31,6 @@ from bot.storage.outage import database_unavailable
 log = logging.getLogger(__name__)
 failures = FailureLog(log)
 Clock = Callable[[], datetime]
-# A merged backlog stays within one WeChat customer-service text (2,048 bytes).
-MERGE_MAX_BYTES = 2000
 MERGE_SEPARATOR = "\n\n"
 
 
@@ -97,7 +95,7 @@ class Dispatcher:
         retry_for: timedelta = timedelta(hours=24),
         max_backoff: float = 600.0,
         concurrency: int = 8,
-        merge: frozenset[str] = frozenset(),
+        merge: Mapping[str, int] | None = None,
         shared: Mapping[str, SharedLimit] | None = None,
     ) -> None:
         self._sessions = sessions
@@ -110,7 +108,9 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._retry_for = retry_for
         self._max_backoff = max_backoff
-        self._merge = merge
+        # Channels whose backlog is merged into one send, and the UTF-8 bytes one send
+        # holds there (the platform's text limit).
+        self._merge = dict(merge or {})
         self._buckets = {name: pacer(policy.per_second)
                          for name, policy in policies.items() if name in senders}
         self._windows = {name: SlidingWindow(policy.window_limit, policy.window_seconds)
@@ -265,7 +265,8 @@ class Dispatcher:
             message = store.from_payload(row.channel, row.recipient_id, row.payload)
             merged: list[int] = []
             if row.channel in self._merge:
-                message, merged = await self._merge_backlog(row, message)
+                message, merged = await self._merge_backlog(row, message,
+                                                            self._merge[row.channel])
             self.in_flight.add(row.id)
             try:
                 if as_template:
@@ -302,7 +303,7 @@ class Dispatcher:
         async with self._sessions() as session, session.begin():
             await store.release(session, ids=[row.id], owner=self.owner)
 
-    async def _merge_backlog(self, row: OutboxMessage, message: OutboundMessage
+    async def _merge_backlog(self, row: OutboxMessage, message: OutboundMessage, max_bytes: int
                              ) -> tuple[OutboundMessage, list[int]]:
         """Joins the recipient's later due rows to this one, in order, within one message,
         so a backlog costs as few of the reply window's sends as possible."""
@@ -320,7 +321,7 @@ class Dispatcher:
             for extra in taken:
                 text = str(extra.payload.get("text", ""))
                 added = len(text.encode()) + len(MERGE_SEPARATOR.encode())
-                if surplus or extra.payload.get("buttons") or size + added > MERGE_MAX_BYTES:
+                if surplus or extra.payload.get("buttons") or size + added > max_bytes:
                     surplus.append(extra.id)
                     continue
                 parts.append(text)

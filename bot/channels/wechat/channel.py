@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.channels.base import Capabilities, fit
 from bot.channels.wechat import NAME
 from bot.channels.wechat.push import to_inbound
 from bot.channels.wechat.windows import WINDOW
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage, numbered_choice
 
 # WeChat takes text messages (passive replies and customer-service messages alike) of at
 # most 2,048 bytes of Content; a longer passive reply is dropped without a word.
@@ -37,7 +37,13 @@ class WeChatChannel:
         return [] if inbound is None else [inbound]
 
     def render(self, message: OutboundMessage, /) -> list[OutboundMessage]:
-        # Buttons were already written out as a numbered list by the dialogue.
+        # The dialogue writes its buttons out as a numbered list (with a header in the
+        # customer's language, and the numbers remembered); buttons still attached (a
+        # survey, a campaign) become numbered lines here rather than vanish.
+        if message.buttons:
+            lines = [message.text] + [numbered_choice(number, button.title)
+                                      for number, button in enumerate(message.buttons, 1)]
+            message = replace(message, text="\n".join(lines), buttons=())
         return fit(message, self.capabilities)
 
 

@@ -114,6 +114,14 @@ async def test_contact_is_requested_where_the_capability_says_so(kefu: Kefu) -> 
     assert not any(r.request_contact for r in typed)
 
 
+def test_wechat_writes_out_buttons_that_reach_it() -> None:
+    survey = OutboundMessage("wechat", "o1", "请为本次购物打分",
+                             (Button("1 很不满意", "/rate 1"), Button("2 不满意", "/rate 2")))
+    [part] = WECHAT.render(survey)
+    assert part.buttons == ()
+    assert part.text == "请为本次购物打分\n1 很不满意\n2. 5 非常满意"
+
+
 def test_a_registry_renders_unknown_channels_unchanged() -> None:
     message = OutboundMessage("elsewhere", "x", "y" * 10_000)
     assert ChannelRegistry().render(message) == [message]
