@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # Modules that add their records to member exports and erasures register on import.
 from bot.binding import privacy as _binding_privacy  # noqa: F401
 from bot.cases import privacy as _cases_privacy  # noqa: F401
+from bot.channels import telegram, terminal, web, wechat
+from bot.channels.registry import ChannelRegistry
+from bot.channels.telegram.channel import CHANNEL as TELEGRAM
+from bot.channels.wechat.channel import CHANNEL as WECHAT
+from bot.channels.wechat.channel import PASSIVE_HOLD
 from bot.crypto import FieldCipher
 from bot.dialogue.pipeline import Clock, Dialogue, utc_clock
 from bot.dialogue.registry import Registry
@@ -28,19 +33,25 @@ from nlu.protocol import NluBackend
 log = logging.getLogger(__name__)
 
 
-# WeChat replies wait this long for the webhook to answer passively before the dispatcher
-# may send them through the customer-service API (the webhook makes them due sooner).
-WECHAT_PASSIVE_HOLD = timedelta(seconds=30)
+def channel_registry() -> ChannelRegistry:
+    """Every channel Kefu speaks: a new one is its own module plus one line here."""
+    return (ChannelRegistry()
+            .register(web.CHANNEL)
+            .register(terminal.CHANNEL)
+            .register(TELEGRAM)
+            .register(WECHAT))
 
 
-def outbox_delays(settings: Settings) -> dict[str, timedelta]:
-    """Channels whose replies go through the outbox: the platforms that are configured."""
-    delays: dict[str, timedelta] = {}
-    if settings.channels.telegram.enabled and settings.telegram_bot_token is not None:
-        delays["telegram"] = timedelta(0)
-    if settings.channels.wechat.enabled and settings.wechat_token is not None:
-        delays["wechat"] = WECHAT_PASSIVE_HOLD
-    return delays
+def outbox_delays(settings: Settings, channels: ChannelRegistry) -> dict[str, timedelta]:
+    """Channels whose replies go through the outbox (the platforms that are configured), and
+    how long each reply first waits for a passive answer (channels that have one)."""
+    configured = {
+        telegram.NAME: settings.channels.telegram.enabled
+        and settings.telegram_bot_token is not None,
+        wechat.NAME: settings.channels.wechat.enabled and settings.wechat_token is not None,
+    }
+    return {name: PASSIVE_HOLD if channels.capabilities(name).passive_reply else timedelta(0)
+            for name, on in configured.items() if on}
 
 
 @dataclass(slots=True)
@@ -89,9 +100,10 @@ async def build_kefu(
     sessions = make_sessionmaker(engine, keyring=directory.keyring)
     if migrate:
         await seal_plain_values(sessions, directory=directory)
+    channels = channel_registry()
     services = Services(settings=settings, directory=directory, translator=translator(),
-                        nlu=nlu, outbox_delays=outbox_delays(settings),
-                        no_buttons=frozenset({"wechat"}))
+                        nlu=nlu, outbox_delays=outbox_delays(settings, channels),
+                        channels=channels)
     dialogue = Dialogue(services=services, sessions=sessions,
                         registry=register_all(Registry()), clock=clock)
     return Kefu(settings=settings, engine=engine, sessions=sessions, directory=directory,

@@ -18,40 +18,39 @@ from bot.alerts.wecom import WeComRobotSender
 from bot.app import Kefu
 from bot.channels import telegram, wechat
 from bot.channels.base import Sender
-from bot.channels.telegram_sender import TelegramSender, make_bot
-from bot.channels.wechat import WeChatKeys
-from bot.channels.wechat_replay import ReplayGuard
-from bot.channels.wechat_sender import WeChatSender, make_client
-from bot.channels.wechat_session import DatabaseSessionStorage
+from bot.channels.telegram.channel import parse_update
+from bot.channels.telegram.sender import TelegramSender, make_bot
+from bot.channels.wechat.channel import CAPABILITIES as WECHAT_CAPABILITIES
+from bot.channels.wechat.channel import SEND_PER_SECOND as WECHAT_PER_SECOND
+from bot.channels.wechat.push import WeChatKeys, keys_from
+from bot.channels.wechat.replay import ReplayGuard
+from bot.channels.wechat.sender import WeChatSender, make_client
+from bot.channels.wechat.session import DatabaseSessionStorage
 from bot.errors import ConfigError
+from bot.failures import FailureLog
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings
 from bot.spool.store import FileSpool, RedisSpool, Spool
 from bot.spool.turns import GuardedTurns
+from bot.storage.db import transaction
+from bot.storage.members import ensure_identity
+from bot.storage.outage import database_unavailable
 
 log = logging.getLogger(__name__)
+failures = FailureLog(log)
 
 # Telegram allows ~30 messages/s overall and ~1/s per chat; stay just under both.
 TELEGRAM_POLICY = ChannelPolicy(per_second=29.0, per_chat_interval=1.0, window_limit=29,
                                 window_seconds=1.0)
-WECHAT_POLICY = ChannelPolicy(per_second=50.0, reply_window=True)
+WECHAT_POLICY = ChannelPolicy(per_second=WECHAT_PER_SECOND,
+                              window=WECHAT_CAPABILITIES.reply_window)
 # A WeCom group robot takes 20 messages a minute.
 WECOM_ROBOT_POLICY = ChannelPolicy(per_second=1.0, window_limit=20, window_seconds=60.0)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # Tasks that stop doing new work by themselves on shutdown and are waited for.
 DRAINED_TASKS = frozenset({"outbox-dispatcher", "spool-replay", "wechat-turn",
                            "wechat-release", "telegram-turn"})
-
-
-def wechat_keys(settings: Settings) -> WeChatKeys | None:
-    if not settings.channels.wechat.enabled or settings.wechat_token is None:
-        return None
-    aes = [settings.wechat_aes_key.get_secret_value()] if settings.wechat_aes_key else []
-    if settings.wechat_aes_key_previous is not None:
-        aes.append(settings.wechat_aes_key_previous.get_secret_value())
-    return WeChatKeys(token=settings.wechat_token.get_secret_value(),
-                      app_id=settings.wechat_app_id or "", aes_keys=tuple(aes))
 
 
 @dataclass(slots=True)
@@ -139,8 +138,6 @@ class Delivery:
 
     async def _poll_telegram(self) -> None:
         """getUpdates long polling for setups without a public URL."""
-        from bot.server.telegram_updates import handle_update
-
         assert self.telegram is not None
         bot = self.telegram.bot
         offset: int | None = None
@@ -164,7 +161,40 @@ class Delivery:
                 continue
             for update in updates:
                 offset = update.update_id + 1
-                await handle_update(self, update.to_dict())
+                await self.handle_telegram_update(update.to_dict())
+
+    async def handle_telegram_update(self, data: Any) -> None:
+        """One Telegram update, from the webhook or from long polling, through the dialogue.
+
+        Raises:
+            MalformedUpdate: the body is no Telegram update.
+        """
+        parsed = parse_update(data)
+        kefu = self.kefu
+        if parsed.blocked is not None and parsed.chat_id is not None:
+            try:
+                async with transaction(kefu.sessions) as session:
+                    identity = await ensure_identity(session, channel=telegram.NAME,
+                                                     external_id=parsed.chat_id,
+                                                     now=datetime.now(UTC))
+                    identity.undeliverable_reason = ("blocked the bot" if parsed.blocked
+                                                     else None)
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                # Not a message: a missed block is learnt again from the next send's 403.
+                failures.failure("telegram.member_update", "chat member update not stored",
+                                 exc=exc)
+            return
+        if parsed.inbound is None:
+            return
+        wait = kefu.settings.spool.telegram_wait_seconds
+        # None: kept in the spool, replayed (and answered) when the database is back.
+        if await self.turns.run(parsed.inbound, wait=wait) is not None:
+            self.dispatcher.wake()
+        if parsed.callback_query_id is not None and self.telegram is not None:
+            self.spawn(self.telegram.answer_callback(parsed.callback_query_id),
+                       "telegram-answer-callback")
 
 
 def _seconds(value: Any) -> float:
@@ -200,7 +230,7 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
                             retry_for=timedelta(hours=outbox.retry_hours),
                             max_backoff=outbox.max_backoff_seconds,
                             concurrency=outbox.concurrency,
-                            merge=frozenset({wechat.NAME} if outbox.merge_backlog else ()),
+                            merge=_merged(outbox.merge_backlog),
                             shared=_shared_limits(kefu, built),
                             clock=clock or (lambda: datetime.now(UTC)))
     tasks: set[asyncio.Task[Any]] = set()
@@ -214,7 +244,7 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
     turns = GuardedTurns(dialogue=kefu.dialogue, sessions=kefu.sessions,
                          spool=build_spool(settings), spawn=spawn, wake=dispatcher.wake,
                          max_interval=settings.spool.replay_max_interval_seconds)
-    keys = wechat_keys(settings)
+    keys = keys_from(settings)
     replay = None if keys is None else ReplayGuard(
         kefu.sessions, window=settings.channels.wechat.replay_window_seconds,
         redis_url=settings.effective_redis_url)
@@ -246,6 +276,13 @@ def telegram_limit(kefu: Kefu) -> SharedLimit:
                           seconds=policy.window_seconds)
     return DatabaseLimit(kefu.sessions, key=f"telegram:{bot_id}"[:64],
                          limit=policy.window_limit, seconds=policy.window_seconds)
+
+
+def _merged(merge_backlog: bool) -> dict[str, int]:
+    """Channels whose backlog goes out merged (each send counts against WeChat's reply
+    window quota), within one message of the platform."""
+    limit = WECHAT_CAPABILITIES.max_text_bytes
+    return {wechat.NAME: limit} if merge_backlog and limit is not None else {}
 
 
 def _shared_limits(kefu: Kefu, senders: dict[str, Sender]) -> dict[str, SharedLimit]:

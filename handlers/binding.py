@@ -27,13 +27,12 @@ PHONE_FORM, CODE_FORM, LOCKED_FORM, UNBIND_FORM = "bind_phone", "bind_code", "bi
 UNBIND = "unbind"
 UNBOUND_MEMBER = "unbound_member"
 FOREIGN_CONTACT = "foreign_contact"
-# Clients of these channels can share the sender's own, platform-verified phone number.
-CONTACT_CHANNELS = frozenset({"telegram"})
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
 def can_share_contact(turn: Turn) -> bool:
-    return turn.inbound.channel in CONTACT_CHANNELS
+    """The customer's client can share their own, platform-verified phone number."""
+    return turn.capabilities.contact_request
 
 
 def parse_phone(turn: Turn, text: str) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.channels.telegram_sender import TelegramSender, make_bot
+from bot.channels.telegram.sender import TelegramSender, make_bot
 from bot.delivery import TELEGRAM_POLICY
 from bot.metrics import OUTBOX_RETRIED
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher

@@ -32,7 +32,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import build_kefu
-from bot.channels.telegram_sender import TelegramSender, make_bot
+from bot.channels.telegram.sender import TelegramSender, make_bot
 from bot.delivery import TELEGRAM_POLICY
 from bot.messages import OutboundMessage
 from bot.metrics import OUTBOX_RETRIED

@@ -32,7 +32,7 @@ REASON_ASKED, REASON_MISUNDERSTOOD, REASON_URGENT = "asked", "misunderstood", "u
 
 
 def desk(turn: Turn) -> Desk:
-    return Desk(turn.settings, turn.services.translator, no_buttons=turn.services.no_buttons)
+    return Desk(turn.settings, turn.services.translator, channels=turn.services.channels)
 
 
 def queue_text(turn: Turn, info: QueueInfo) -> str:

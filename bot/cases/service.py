@@ -23,17 +23,17 @@ from bot.cases.errors import AlreadyClaimedError, CaseClosedError, CaseError, Re
 from bot.cases.priority import priority_for
 from bot.cases.sla import calendar_for, case_zone, deadlines, minutes_left, resume_due, zone_of
 from bot.cases.sla_marks import mark
+from bot.channels.base import Capabilities
+from bot.channels.registry import ChannelRegistry
+from bot.channels.windows import refusal
 from bot.i18n import Translator
 from bot.messages import Button, OutboundMessage, with_numbered_choices
 from bot.outbox import store as outbox
-from bot.outbox.windows import refusal
 from bot.settings import Settings
 from bot.storage import conversations
 from bot.storage.models import ChannelIdentity, Conversation, Member, Message
 from bot.storage.models_cases import Agent, Case
 
-# Channels whose platform limits when a business may write (see bot/outbox/windows.py).
-WINDOWED_CHANNELS = frozenset({"wechat"})
 BOT, QUEUED, WITH_AGENT = "bot", "queued", "agent"
 # How a case ended; reports group by these.
 RESOLUTION_CODES = ("resolved", "refund", "replacement", "explained", "no_action", "duplicate")
@@ -63,15 +63,18 @@ class QueueInfo:
 class Desk:
     """Case operations with the settings, text and calendar they need."""
 
-    __slots__ = ("calendar", "no_buttons", "settings", "translator")
+    __slots__ = ("calendar", "channels", "settings", "translator")
 
     def __init__(self, settings: Settings, translator: Translator, *,
-                 no_buttons: frozenset[str] = frozenset()) -> None:
+                 channels: ChannelRegistry | None = None) -> None:
         self.settings = settings
         self.translator = translator
-        # Channels that show no buttons: choices are written out as a numbered list.
-        self.no_buttons = no_buttons
+        # What each channel can do: buttons, a reply window, how a message is cut.
+        self.channels = channels if channels is not None else ChannelRegistry()
         self.calendar: BusinessCalendar = calendar_for(settings.cases)
+
+    def capabilities(self, channel: str) -> Capabilities:
+        return self.channels.capabilities(channel)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -183,8 +186,9 @@ class Desk:
         if len(body) > limit:
             raise CaseError(f"the reply has {len(body)} characters; the limit is {limit}")
         identity = await _identity(session, case)
-        if case.channel in WINDOWED_CHANNELS:
-            why = refusal(identity, now)
+        window = self.capabilities(case.channel).reply_window
+        if window is not None:
+            why = refusal(window, identity, now)
             if why is not None:
                 raise ReplyBlockedError(
                     f"{case.channel} does not allow this message now ({why}). The platform only "
@@ -221,7 +225,7 @@ class Desk:
                             purpose: str = "agent") -> Message:
         identity = await _identity(session, case)
         conversation = await _conversation(session, case)
-        if buttons and case.channel in self.no_buttons:
+        if buttons and not self.capabilities(case.channel).buttons:
             # What the customer sees there, and the numbers their answer may be.
             text = with_numbered_choices(text, buttons, self._text(case, "choices.header"))
             buttons = ()
@@ -229,9 +233,11 @@ class Desk:
             session, conversation=conversation, channel=case.channel, reply_to_id=None,
             text=text, buttons=[{"title": b.title, "payload": b.payload} for b in buttons] or None,
             now=now)
-        await outbox.enqueue(
-            session, OutboundMessage(case.channel, identity.external_id, text, buttons),
-            identity_id=identity.id, now=now, message_id=message.id, purpose=purpose)
+        # One row per platform message: a long answer becomes several on WeChat.
+        for part in self.channels.render(
+                OutboundMessage(case.channel, identity.external_id, text, buttons)):
+            await outbox.enqueue(session, part, identity_id=identity.id, now=now,
+                                 message_id=message.id, purpose=purpose)
         return message
 
     # -- the SLA clock ---------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.channels.base import Capabilities
 from bot.messages import InboundMessage, OutboundMessage
 
 NAME = "console"
-CAPABILITIES = Capabilities(max_text_chars=100_000, buttons=False, contact_request=False)
+# The terminal shows buttons as its own numbered list (see ``render``), so for the dialogue
+# it shows buttons.
+CAPABILITIES = Capabilities(max_text_chars=100_000, buttons=True, contact_request=False)
 
 
 def to_inbound(sender: str, text: str) -> InboundMessage:
@@ -30,3 +33,21 @@ def choose_button(text: str, offered: list[OutboundMessage]) -> str:
     if stripped.isdigit() and 1 <= int(stripped) <= len(buttons):
         return buttons[int(stripped) - 1].payload
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalChannel:
+    """`kefu chat`: one line in, replies printed by :func:`render`."""
+
+    name: str = NAME
+    capabilities: Capabilities = CAPABILITIES
+
+    def parse(self, line: tuple[str, str], /) -> list[InboundMessage]:
+        sender, text = line
+        return [to_inbound(sender, text)]
+
+    def render(self, message: OutboundMessage, /) -> list[OutboundMessage]:
+        return [message]
+
+
+CHANNEL = TerminalChannel()

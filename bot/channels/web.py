@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,9 @@ from bot.channels.base import PRINTABLE_ID, Capabilities, storable_text
 from bot.messages import InboundMessage, OutboundMessage
 
 NAME = "web"
-CAPABILITIES = Capabilities(max_text_chars=4000, buttons=True, contact_request=False)
+# The page shows any length; replies that wait in the outbox reach it over SSE (push).
+CAPABILITIES = Capabilities(max_text_chars=4000, buttons=True, contact_request=False,
+                            push=True)
 MAX_MESSAGE_CHARS = 10_000
 
 
@@ -57,3 +60,20 @@ def to_rest(messages: list[OutboundMessage]) -> list[dict[str, Any]]:
             item["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
         body.append(item)
     return body
+
+
+@dataclass(frozen=True, slots=True)
+class WebChannel:
+    """The REST body → one inbound message; replies go back as they are."""
+
+    name: str = NAME
+    capabilities: Capabilities = CAPABILITIES
+
+    def parse(self, request: RestRequest, /) -> list[InboundMessage]:
+        return [to_inbound(request, channel=self.name)]
+
+    def render(self, message: OutboundMessage, /) -> list[OutboundMessage]:
+        return [message]
+
+
+CHANNEL = WebChannel()

@@ -13,13 +13,13 @@ from bot import audit
 from bot.cases import store
 from bot.cases.agents import all_agents, canned_replies, get_agent
 from bot.cases.errors import AlreadyClaimedError, CaseClosedError, CaseError, ReplyBlockedError
-from bot.cases.service import RESOLUTION_CODES, WINDOWED_CHANNELS, Desk
+from bot.cases.service import RESOLUTION_CODES, Desk
+from bot.channels.windows import closes_at, refusal
 from bot.console.auth import Actor
 from bot.console.canned import fill
 from bot.console.routes_queue import sees_all
 from bot.console.views import countdown, member_card, timeline
 from bot.console.web import acting, desk_of, kefu_of, now_of, problem, render, viewing
-from bot.outbox.windows import closes_at, refusal
 from bot.security.permissions import Action
 from bot.storage.db import transaction
 from bot.storage.models import ChannelIdentity
@@ -64,8 +64,10 @@ async def _context(request: Request, session: AsyncSession, case: Case,
                                          sign_in=actor.session_id)
     identity = await session.get(ChannelIdentity, case.identity_id)
     window = None
-    if case.channel in WINDOWED_CHANNELS and identity is not None:
-        window = {"refusal": refusal(identity, now), "closes_at": closes_at(identity)}
+    rules = desk.capabilities(case.channel).reply_window
+    if rules is not None and identity is not None:
+        window = {"refusal": refusal(rules, identity, now),
+                  "closes_at": closes_at(rules, identity)}
     agents = [a for a in await all_agents(session, active_only=True)]
     values = {"agent": actor.name, "case_number": case.number,
               "tier": str(card.get("tier", "")) if card else "",

@@ -44,7 +44,7 @@ def now_of(request: Request) -> datetime:
 def desk_of(request: Request) -> Desk:
     kefu = kefu_of(request)
     return Desk(kefu.settings, kefu.services.translator,
-                no_buttons=kefu.services.no_buttons)
+                channels=kefu.services.channels)
 
 
 def render(request: Request, template: str, status_code: int = 200,

@@ -19,7 +19,7 @@ OFFER_FLOOR = 0.25
 
 
 def binding_prompt(turn: Turn) -> None:
-    if turn.inbound.channel == "telegram":
+    if turn.capabilities.contact_request:
         turn.say(turn.t("unbound.need_binding_contact"), request_contact=True)
     else:
         turn.say(turn.t("unbound.need_binding"))

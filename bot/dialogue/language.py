@@ -1,9 +1,10 @@
-"""The conversation's language: the one the customer chose, else the one they last wrote in."""
+"""The conversation's language: the one the customer chose, else the one they last wrote in,
+else the one their client says it uses (the channel's language hint)."""
 
 from __future__ import annotations
 
 from bot.dialogue.turn import Turn
-from bot.i18n import detect_language
+from bot.i18n import detect_language, normalize_language
 from bot.settings import LANGUAGES
 
 # Conversation state key of a language the customer chose (/lang, the profile form): it wins
@@ -29,7 +30,16 @@ def language_of_turn(turn: Turn) -> str:
     detected = None if turn.text.startswith("/") else detect_language(turn.text, prefer=spoken)
     if detected is not None:
         turn.identity.language = detected
-    return detected or spoken or turn.settings.app.default_language
+    return detected or spoken or client_language(turn) or turn.settings.app.default_language
+
+
+def client_language(turn: Turn) -> str | None:
+    """The language the customer's client reports (Telegram's language_code, the web
+    widget's ``language``), when it is one Kefu speaks: what a first "/start" is answered in."""
+    hint = turn.inbound.language_hint
+    if not hint:
+        return None
+    return normalize_language(hint) or normalize_language(hint.replace("_", "-").split("-")[0])
 
 
 def remember_choice(turn: Turn, code: str) -> None:

@@ -8,14 +8,14 @@ from dataclasses import replace
 
 from bot import metrics
 from bot.cases.handoff import handoff_guard
+from bot.channels.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
 from bot.dialogue.commands import parse_command
 from bot.dialogue.language import language_of_turn
 from bot.dialogue.redact import transcript_text
-from bot.dialogue.turn import Reply, Turn
+from bot.dialogue.turn import Queued, Reply, Turn
 from bot.kpis.metrics import NLU_CONFIDENCE
-from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage, numbered_choice
+from bot.messages import UNSUBSCRIBED_EVENT, Button, numbered_choice
 from bot.outbox import store as outbox
-from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
 from bot.storage import conversations
 from bot.storage.members import get_member
 from nlu import intents
@@ -66,7 +66,8 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         outcome=turn.outcome,
     )
     delay = turn.services.outbox_delays.get(inbound.channel)
-    for reply in turn.replies:
+    channels = turn.services.channels
+    for reply, message in zip(turn.replies, turn.outbound(), strict=True):
         stored_reply = await conversations.record_outbound(
             turn.session,
             conversation=turn.conversation,
@@ -76,15 +77,17 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
             buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons] or None,
             now=turn.now,
         )
-        if delay is not None:
-            # Same transaction as the turn: a reply is never lost, and never sent for a
-            # turn that rolled back.
-            await outbox.enqueue(
-                turn.session,
-                OutboundMessage(inbound.channel, inbound.sender_id, reply.text, reply.buttons,
-                                reply.request_contact),
-                identity_id=turn.identity.id, now=turn.now, message_id=stored_reply.id,
-                not_before=turn.now + delay)
+        if delay is None:
+            continue
+        # Same transaction as the turn: a reply is never lost, and never sent for a turn
+        # that rolled back. One row per platform message (a long WeChat reply is several),
+        # so each part is sent, retried and counted against the reply window by itself.
+        for part in channels.render(message):
+            outbox_id = await outbox.enqueue(
+                turn.session, part, identity_id=turn.identity.id, now=turn.now,
+                message_id=stored_reply.id, not_before=turn.now + delay)
+            if outbox_id is not None:
+                turn.queued.append(Queued(outbox_id, part))
 
 
 def _note_presence(turn: Turn) -> None:
@@ -92,17 +95,21 @@ def _note_presence(turn: Turn) -> None:
     identity, inbound = turn.identity, turn.inbound
     if inbound.payload != UNSUBSCRIBED_EVENT:
         identity.unsubscribed_at = None
+    window = turn.capabilities.reply_window
+    if window is None or inbound.opens_window is None:
+        return
     if inbound.opens_window == MESSAGE_WINDOW:
         identity.window_opened_at, identity.window_kind = turn.now, MESSAGE_WINDOW
         identity.window_sent = 0
-    elif inbound.opens_window == EVENT_WINDOW and not message_window_open(identity, turn.now):
+    elif (inbound.opens_window == EVENT_WINDOW
+          and not message_window_open(window, identity, turn.now)):
         identity.window_opened_at, identity.window_kind = turn.now, EVENT_WINDOW
         identity.window_sent = 0
 
 
 async def numbered_choices(turn: Turn, call_next: Next) -> None:
     """On channels without buttons, buttons become a numbered list and a number picks one."""
-    if turn.inbound.channel not in turn.services.no_buttons:
+    if turn.capabilities.buttons:
         await call_next(turn)
         return
     state = turn.state()

@@ -15,8 +15,8 @@ from bot.correlation import correlated
 from bot.dialogue.dispatch import dispatch
 from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
 from bot.dialogue.registry import Registry
-from bot.dialogue.turn import Reply, Services, Turn
-from bot.messages import Button, InboundMessage, OutboundMessage
+from bot.dialogue.turn import Queued, Services, Turn
+from bot.messages import InboundMessage, OutboundMessage
 from bot.storage.conversations import current_conversation
 from bot.storage.db import transaction
 from bot.storage.members import ensure_identity
@@ -99,13 +99,16 @@ class Dialogue:
             )
             await self._chain(turn)
         metrics.TURN_SECONDS.labels(inbound.channel).observe(time.perf_counter() - started)
-        return TurnResult(replies=[_outbound(inbound, reply) for reply in turn.replies],
+        return TurnResult(replies=turn.outbound(), queued=tuple(turn.queued),
                           message_id=turn.message_id, duplicate=turn.duplicate)
 
 
 @dataclass(frozen=True, slots=True)
 class TurnResult:
     replies: list[OutboundMessage]
+    # The platform messages this turn put in the outbox, in order (the passive reply is
+    # taken from these, not read back from the database).
+    queued: tuple[Queued, ...]
     # The stored inbound message (its replies' outbox rows hang off it).
     message_id: int | None
     # The message was a redelivery: ``replies`` are the ones stored the first time.
@@ -117,14 +120,3 @@ def _bind(middleware: Middleware, following: Next) -> Next:
         await middleware(turn, following)
 
     return step
-
-
-def _outbound(inbound: InboundMessage, reply: Reply) -> OutboundMessage:
-    return OutboundMessage(
-        channel=inbound.channel,
-        recipient_id=inbound.sender_id,
-        text=reply.text,
-        buttons=tuple(Button(b.title, b.payload) for b in reply.buttons),
-        request_contact=reply.request_contact,
-    )
-

@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.base import Capabilities
+from bot.channels.registry import ChannelRegistry
 from bot.directory import Directory
 from bot.i18n import Translator
-from bot.messages import Button, InboundMessage
+from bot.messages import Button, InboundMessage, OutboundMessage
 from bot.settings import Settings
 from bot.storage.models import ChannelIdentity, Conversation, Member
 from nlu.protocol import NluBackend
@@ -30,8 +32,11 @@ class Services:
     # Channels whose replies go out through the outbox, and how long the dispatcher leaves
     # them for the webhook to answer passively first (WeChat).
     outbox_delays: Mapping[str, timedelta] = field(default_factory=dict)
-    # Channels that cannot show buttons: the dialogue turns buttons into numbered choices.
-    no_buttons: frozenset[str] = frozenset()
+    # The channels by name: what each can do, and how a reply becomes its messages.
+    channels: ChannelRegistry = field(default_factory=ChannelRegistry)
+
+    def capabilities(self, channel: str) -> Capabilities:
+        return self.channels.capabilities(channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,14 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     request_contact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One platform message of a reply, as the outbox holds it (row ``outbox_id``)."""
+
+    outbox_id: int
+    message: OutboundMessage
 
 
 @dataclass(slots=True)
@@ -59,6 +72,9 @@ class Turn:
     # What followed a /command, e.g. "en" in "/lang en".
     argument: str = ""
     replies: list[Reply] = field(default_factory=list)
+    # The replies' platform messages put in the outbox by this turn, in order (channels
+    # whose replies go through the outbox only).
+    queued: list[Queued] = field(default_factory=list)
     message_id: int | None = None
     duplicate: bool = False
     # Set when the bot asked "did you mean …?" ("clarify") or admitted it did not understand
@@ -68,6 +84,18 @@ class Turn:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the customer's channel can do (buttons, contact request, reply window…)."""
+        return self.services.capabilities(self.inbound.channel)
+
+    def outbound(self) -> list[OutboundMessage]:
+        """The replies addressed to the customer, as the core hands them to a channel."""
+        return [OutboundMessage(channel=self.inbound.channel,
+                                recipient_id=self.inbound.sender_id, text=reply.text,
+                                buttons=reply.buttons, request_contact=reply.request_contact)
+                for reply in self.replies]
 
     def t(self, key: str, /, **values: Any) -> str:
         return self.services.translator.text(self.language, key, brand=self.services.brand,

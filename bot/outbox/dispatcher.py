@@ -18,21 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
+from bot.channels.windows import ReplyWindow, refusal
 from bot.correlation import KEY, accepted, correlated
 from bot.failures import FailureLog
 from bot.messages import OutboundMessage
 from bot.outbox import store
-from bot.outbox.ratelimit import SlidingWindow, TokenBucket
+from bot.outbox.ratelimit import SlidingWindow, pacer
 from bot.outbox.shared_limit import SharedLimit
-from bot.outbox.windows import refusal
 from bot.storage.models import ChannelIdentity, OutboxMessage
 from bot.storage.outage import database_unavailable
 
 log = logging.getLogger(__name__)
 failures = FailureLog(log)
 Clock = Callable[[], datetime]
-# A merged backlog stays within one WeChat customer-service text (2,048 bytes).
-MERGE_MAX_BYTES = 2000
 MERGE_SEPARATOR = "\n\n"
 
 
@@ -42,7 +40,9 @@ class ChannelPolicy:
 
     per_second: float
     per_chat_interval: float = 0.0
-    reply_window: bool = False
+    # The platform's reply window (its capability): sends outside it are refused, and
+    # each send counts against its quota.
+    window: ReplyWindow | None = None
     # A hard cap of ``window_limit`` sends in any ``window_seconds`` (the platform's rule,
     # with a margin for network jitter); 0 leaves pacing alone.
     window_limit: int = 0
@@ -95,7 +95,7 @@ class Dispatcher:
         retry_for: timedelta = timedelta(hours=24),
         max_backoff: float = 600.0,
         concurrency: int = 8,
-        merge: frozenset[str] = frozenset(),
+        merge: Mapping[str, int] | None = None,
         shared: Mapping[str, SharedLimit] | None = None,
     ) -> None:
         self._sessions = sessions
@@ -108,8 +108,10 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._retry_for = retry_for
         self._max_backoff = max_backoff
-        self._merge = merge
-        self._buckets = {name: TokenBucket(policy.per_second)
+        # Channels whose backlog is merged into one send, and the UTF-8 bytes one send
+        # holds there (the platform's text limit).
+        self._merge = dict(merge or {})
+        self._buckets = {name: pacer(policy.per_second)
                          for name, policy in policies.items() if name in senders}
         self._windows = {name: SlidingWindow(policy.window_limit, policy.window_seconds)
                          for name, policy in policies.items()
@@ -263,7 +265,8 @@ class Dispatcher:
             message = store.from_payload(row.channel, row.recipient_id, row.payload)
             merged: list[int] = []
             if row.channel in self._merge:
-                message, merged = await self._merge_backlog(row, message)
+                message, merged = await self._merge_backlog(row, message,
+                                                            self._merge[row.channel])
             self.in_flight.add(row.id)
             try:
                 if as_template:
@@ -300,7 +303,7 @@ class Dispatcher:
         async with self._sessions() as session, session.begin():
             await store.release(session, ids=[row.id], owner=self.owner)
 
-    async def _merge_backlog(self, row: OutboxMessage, message: OutboundMessage
+    async def _merge_backlog(self, row: OutboxMessage, message: OutboundMessage, max_bytes: int
                              ) -> tuple[OutboundMessage, list[int]]:
         """Joins the recipient's later due rows to this one, in order, within one message,
         so a backlog costs as few of the reply window's sends as possible."""
@@ -318,7 +321,7 @@ class Dispatcher:
             for extra in taken:
                 text = str(extra.payload.get("text", ""))
                 added = len(text.encode()) + len(MERGE_SEPARATOR.encode())
-                if surplus or extra.payload.get("buttons") or size + added > MERGE_MAX_BYTES:
+                if surplus or extra.payload.get("buttons") or size + added > max_bytes:
                     surplus.append(extra.id)
                     continue
                 parts.append(text)
@@ -341,8 +344,8 @@ class Dispatcher:
         if identity.unsubscribed_at is not None:
             return "recipient unsubscribed"
         policy = self._policies.get(row.channel)
-        if policy is not None and policy.reply_window:
-            return refusal(identity, now)
+        if policy is not None and policy.window is not None:
+            return refusal(policy.window, identity, now)
         return None
 
     async def _pace(self, row: OutboxMessage) -> None:
@@ -444,7 +447,7 @@ class Dispatcher:
                                           platform_message_id=sent_id or None)
                 metrics.OUTBOX_SENT.labels(row.channel, "api").inc(1 + len(extra))
                 policy = self._policies.get(row.channel)
-                if policy is not None and policy.reply_window and row.identity_id:
+                if policy is not None and policy.window is not None and row.identity_id:
                     identity = await session.get(ChannelIdentity, row.identity_id)
                     if identity is not None:
                         identity.window_sent += 1

@@ -1,36 +1,27 @@
-"""A pacing token bucket: evenly spaced sends at a steady rate, no bursts."""
+"""Send pacing (aiolimiter, evenly spaced) and a hard cap per sliding window.
+
+aiolimiter is a leaky bucket: it holds an average rate, but it cannot promise "at most N in
+any S seconds" (after an idle spell it lets N through and then keeps leaking), which is the
+rule platforms enforce; :class:`SlidingWindow` is that cap. Across processes the cap is
+bot/outbox/shared_limit.py, which aiolimiter does not do either."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 
+from aiolimiter import AsyncLimiter
 
-class TokenBucket:
-    """Hands out one permit every ``1 / rate`` seconds.
+
+def pacer(rate: float) -> AsyncLimiter:
+    """One permit every ``1 / rate`` seconds: aiolimiter's leaky bucket with room for one.
 
     Even spacing rather than bursts: platforms count messages per sliding second, and a
     burst at a window's edge is what earns a 429.
     """
-
-    __slots__ = ("_interval", "_lock", "_next")
-
-    def __init__(self, rate: float) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, got {rate}")
-        self._interval = 1.0 / rate
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            now = loop.time()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        delay = slot - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+    if rate <= 0:
+        raise ValueError(f"rate must be positive, got {rate}")
+    return AsyncLimiter(1, 1.0 / rate)
 
 
 class SlidingWindow:

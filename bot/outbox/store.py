@@ -16,6 +16,8 @@ from bot.storage.models import OutboxMessage
 from bot.storage.upsert import insert_ignore, insert_many_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# delivered_via of a row answered in the webhook's HTTP response.
+PASSIVE = "passive"
 
 
 def to_payload(message: OutboundMessage) -> dict[str, Any]:
@@ -198,17 +200,40 @@ async def reschedule(
         update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values))
 
 
-async def for_message(session: AsyncSession, *, message_id: int) -> list[OutboxMessage]:
-    """The outbox rows of the replies to one inbound message."""
+async def take_passive(session: AsyncSession, *, ids: list[int], rest: list[int],
+                       now: datetime, rest_due: datetime) -> list[OutboxMessage]:
+    """Takes the rows ``ids`` as the passive reply (the webhook's own HTTP answer), and
+    makes the rows ``rest`` of the same turn due at ``rest_due`` for the dispatcher.
+
+    Built on :func:`update_pending`: only rows still pending are taken, so a reply is
+    either answered passively or sent by the dispatcher, never both; a row not taken stays
+    pending for the dispatcher, so never neither. Returns the rows taken, oldest first.
+    """
+    taken = await update_pending(session, ids, status=SENT, sent_at=now,
+                                 delivered_via=PASSIVE, lease_owner=None, lease_until=None)
+    await update_pending(session, rest, next_attempt_at=rest_due)
+    return taken
+
+
+async def passive_texts(session: AsyncSession, *, message_id: int) -> list[str]:
+    """The texts that answered the inbound message ``message_id`` passively, in order (a
+    platform's retry of that message gets the same answer again)."""
     from bot.storage.models import Message
 
     result = await session.execute(
-        select(OutboxMessage)
+        select(OutboxMessage.payload)
         .join(Message, Message.id == OutboxMessage.message_id)
-        .where(Message.reply_to_id == message_id)
-        .order_by(OutboxMessage.id)
-    )
-    return list(result.scalars())
+        .where(Message.reply_to_id == message_id, OutboxMessage.delivered_via == PASSIVE)
+        .order_by(OutboxMessage.id))
+    return [str(payload.get("text", "")) for payload in result.scalars()]
+
+
+async def stop_for_identity(session: AsyncSession, *, identity_id: int, reason: str) -> None:
+    """Fails every pending row to one recipient (they unfollowed): nothing more goes out."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.identity_id == identity_id, OutboxMessage.status == PENDING)
+        .values(status=FAILED, last_error=reason[:500]))
 
 
 async def pending_by_channel(session: AsyncSession) -> dict[str, int]:

@@ -29,7 +29,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 async def act(kefu: Kefu, case_id: int, agent: Agent, what: str, now: datetime = FIXED_NOW,
               **values: str) -> None:
-    desk = Desk(kefu.settings, kefu.services.translator, no_buttons=kefu.services.no_buttons)
+    desk = Desk(kefu.settings, kefu.services.translator, channels=kefu.services.channels)
     async with transaction(kefu.sessions) as session:
         case = await store.get_case(session, case_id=case_id)
         me = await session.get(Agent, agent.id)

@@ -7,9 +7,8 @@ import hmac
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from bot.channels.telegram import MalformedUpdate
+from bot.channels.telegram.channel import MalformedUpdate
 from bot.server.json_body import JsonRoute, read_json
-from bot.server.telegram_updates import handle_update
 
 router = APIRouter(route_class=JsonRoute)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -30,7 +29,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
         raise HTTPException(status_code=403, detail="secret token header does not match")
     data = await read_json(request)
     try:
-        await handle_update(delivery, data)
+        await delivery.handle_telegram_update(data)
     except MalformedUpdate as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return JSONResponse({"ok": True})

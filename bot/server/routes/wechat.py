@@ -1,10 +1,11 @@
 """GET|POST /webhooks/wechat: URL verification, then pushes answered within WeChat's 5 s.
 
-The dialogue's replies are in the outbox before WeChat gets any answer. When the turn is done
-within ``passive_reply_seconds`` they go back in the HTTP answer (passive reply) and their
-outbox rows are marked sent; otherwise (a slow turn, the database down) the push is first
-kept in the spool, WeChat gets "success", and the dispatcher sends the replies through the
-customer-service API as soon as the turn commits, or is replayed from the spool.
+The dialogue's replies are in the outbox, one row per WeChat message, before WeChat gets
+any answer. When the turn is done within ``passive_reply_seconds``, the leading rows that fit
+one passive answer (2,048 bytes of content) go back in the HTTP answer and are marked sent;
+the rest go through the customer-service API, in order. Otherwise (a slow turn, the database
+down) the push is first kept in the spool, WeChat gets "success", and the dispatcher sends
+the replies through the API as soon as the turn commits, or is replayed from the spool.
 """
 
 from __future__ import annotations
@@ -12,21 +13,19 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.channels import wechat
+from bot.channels.wechat import NAME, push
+from bot.channels.wechat.reply import SEPARATOR, passive_share, render_reply
 from bot.dialogue.pipeline import TurnResult
 from bot.failures import FailureLog
 from bot.outbox import store as outbox
 from bot.storage.db import transaction
-from bot.storage.models import OutboxMessage
 from bot.storage.outage import database_unavailable
 
 if TYPE_CHECKING:
@@ -36,8 +35,9 @@ log = logging.getLogger(__name__)
 failures = FailureLog(log)
 router = APIRouter()
 SUCCESS = "success"
-# The passive reply must stay under WeChat's 2,048-byte text limit.
-PASSIVE_MAX_BYTES = 2000
+# The rest of a reply is due this long after the passive answer leaves, so that an API send
+# cannot overtake it and the customer reads the parts in order.
+REST_AFTER = timedelta(seconds=1)
 
 
 def _delivery(request: Request) -> Delivery:
@@ -53,9 +53,9 @@ async def verify(request: Request, signature: str = "", timestamp: str = "", non
     keys = _delivery(request).wechat_keys
     assert keys is not None
     try:
-        answer = wechat.verify_url(keys, signature=signature, timestamp=timestamp, nonce=nonce,
-                                   echostr=echostr)
-    except wechat.WeChatRequestError as exc:
+        answer = push.verify_url(keys, signature=signature, timestamp=timestamp, nonce=nonce,
+                                 echostr=echostr)
+    except push.WeChatRequestError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     return PlainTextResponse(answer)
 
@@ -69,15 +69,15 @@ async def receive(request: Request) -> Response:
     body = await request.body()
     params = dict(request.query_params)
     try:
-        envelope = wechat.open_envelope(
+        envelope = push.open_envelope(
             body, params, keys, accept_plain=delivery.kefu.settings.channels.wechat.accept_plain)
         if delivery.wechat_replay is not None:
             # A signed query carries one message while its timestamp is fresh; a retry of
             # that message passes (and is answered as before), any other is refused.
             await delivery.wechat_replay.admit(params,
-                                               digest=wechat.message_digest(envelope.fields))
-        inbound = wechat.to_inbound(envelope.fields)
-    except wechat.WeChatRequestError as exc:
+                                               digest=push.message_digest(envelope.fields))
+        inbound = push.to_inbound(envelope.fields)
+    except push.WeChatRequestError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     if inbound is None:
         return PlainTextResponse(SUCCESS)
@@ -90,7 +90,7 @@ async def receive(request: Request) -> Response:
     if result is None:
         return PlainTextResponse(SUCCESS)
     try:
-        text = await _passive_text(delivery, result)
+        texts = await _passive_texts(delivery, result)
     except Exception as exc:
         if not database_unavailable(exc):
             raise
@@ -98,46 +98,29 @@ async def receive(request: Request) -> Response:
         failures.failure("wechat.passive", "could not take replies for a passive answer",
                          exc=exc)
         return PlainTextResponse(SUCCESS)
-    if not text:
+    if not texts:
         delivery.dispatcher.wake()
         return PlainTextResponse(SUCCESS)
-    xml = wechat.render_reply(envelope.fields, text, keys=keys, reply_key=envelope.reply_key,
-                              nonce=secrets.token_hex(8))
+    xml = render_reply(envelope.fields, SEPARATOR.join(texts), keys=keys,
+                       reply_key=envelope.reply_key, nonce=secrets.token_hex(8))
     return Response(xml, media_type="application/xml")
 
 
-async def _passive_text(delivery: Delivery, result: TurnResult) -> str:
-    """Takes as many replies as fit one passive answer; the rest become due for the API."""
+async def _passive_texts(delivery: Delivery, result: TurnResult) -> list[str]:
+    """The texts of this push's passive answer: the leading queued replies that fit one
+    (the rest become due for the API), or, for WeChat's retry of a push already answered,
+    the same texts again (never an API send)."""
     if result.message_id is None:
-        return ""
+        return []
     now = datetime.now(UTC)
     async with transaction(delivery.kefu.sessions) as session:
-        rows = await outbox.for_message(session, message_id=result.message_id)
         if result.duplicate:
-            # WeChat retried: repeat a passive answer it may have lost, never an API send.
-            passive = [r for r in rows if r.delivered_via == "passive"]
-            return "\n\n".join(str(r.payload.get("text", "")) for r in passive)
-        taken: list[OutboxMessage] = []
-        size = 0
-        for row in rows:
-            if row.status != outbox.PENDING:
-                continue
-            text = str(row.payload.get("text", ""))
-            added = len(text.encode()) + (2 if taken else 0)
-            if taken and size + added > PASSIVE_MAX_BYTES:
-                break
-            taken.append(row)
-            size += added
-        for row in taken:
-            await outbox.mark_sent(session, outbox_id=row.id, now=now, via="passive")
-            metrics.OUTBOX_SENT.labels(row.channel, "passive").inc()
-        rest = [r.id for r in rows if r.status == outbox.PENDING and r not in taken]
-        if rest:
-            await _make_due(session, rest, now)
-    return "\n\n".join(str(r.payload.get("text", "")) for r in taken)
-
-
-async def _make_due(session: AsyncSession, ids: list[int], now: datetime) -> None:
-    if ids:
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                              .values(next_attempt_at=now))
+            return await outbox.passive_texts(session, message_id=result.message_id)
+        share = passive_share([queued.message.text for queued in result.queued])
+        ids = [queued.outbox_id for queued in result.queued]
+        taken = await outbox.take_passive(session, ids=ids[:share], rest=ids[share:],
+                                          now=now, rest_due=now + REST_AFTER)
+    metrics.OUTBOX_SENT.labels(NAME, outbox.PASSIVE).inc(len(taken))
+    if len(ids) > share:
+        delivery.dispatcher.wake()
+    return [str(row.payload.get("text", "")) for row in taken]

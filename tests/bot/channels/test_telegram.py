@@ -1,10 +1,12 @@
 import contextlib
+import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels import telegram
+from bot.channels.telegram import channel as telegram
 from bot.messages import Button, OutboundMessage
 from bot.simulators import callback_update, contact_update, start_update, text_update
 
@@ -51,13 +53,33 @@ def test_groups_and_bots_are_ignored() -> None:
 
 
 def test_blocking_the_bot_is_noticed() -> None:
+    # As Telegram sends it: the chat member objects name the bot they are about.
+    user = {"id": 77, "is_bot": False, "first_name": "Li"}
+    bot = {"id": 9000, "is_bot": True, "first_name": "Kefu"}
     update = {"update_id": 5, "my_chat_member": {
-        "chat": {"id": 77, "type": "private"}, "from": {"id": 77, "is_bot": False},
-        "date": 0, "old_chat_member": {"status": "member"},
-        "new_chat_member": {"status": "kicked"}}}
+        "chat": {"id": 77, "type": "private", "first_name": "Li"}, "from": user,
+        "date": 0, "old_chat_member": {"user": bot, "status": "member"},
+        "new_chat_member": {"user": bot, "status": "kicked", "until_date": 0}}}
     parsed = telegram.parse_update(update)
     assert parsed.blocked is True
     assert parsed.chat_id == "77"
+
+
+def test_ids_and_texts_beyond_telegrams_own_limits_are_malformed() -> None:
+    user = {"id": 5, "is_bot": False, "first_name": "Li"}
+    message = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+               "from": user, "text": "hi"}
+    assert telegram.parse_update({"update_id": 1, "message": message}).inbound is not None
+    for name, update in [
+        ("chat.id", {"update_id": 1, "message": {**message, "chat": {"id": 2**63,
+                                                                     "type": "private"}}}),
+        ("message.text", {"update_id": 1, "message": {**message, "text": "x" * 8193}}),
+        ("update_id", {"update_id": "1", "message": message}),
+        ("callback_query.id", {"update_id": 1, "callback_query": {
+            "id": "c" * 65, "from": user, "chat_instance": "1", "data": "/help"}}),
+    ]:
+        with pytest.raises(telegram.MalformedUpdate, match=re.escape(name)):
+            telegram.parse_update(update)
 
 
 @settings(max_examples=300, deadline=None)

@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wechatpy.crypto import WeChatCrypto
 
-from bot.channels import wechat
+from bot.channels.wechat import push as wechat
+from bot.channels.wechat.reply import render_reply
 from bot.messages import UNSUBSCRIBED_EVENT
 from bot.simulators import (
     event_message,
@@ -81,7 +82,7 @@ def test_safe_mode_decrypts_with_current_and_previous_key(key: str) -> None:
     envelope = wechat.open_envelope(*safe(text_message("余额", openid="oU2"), key=key), KEYS)
     assert envelope.fields["Content"] == "余额"
     assert envelope.reply_key == key
-    reply = wechat.render_reply(envelope.fields, "您有100分", keys=KEYS,
+    reply = render_reply(envelope.fields, "您有100分", keys=KEYS,
                                 reply_key=envelope.reply_key, nonce="xyz")
     decrypted = WeChatCrypto(TOKEN, key, APPID).decrypt_message(
         reply, parse_xml(reply)["MsgSignature"], parse_xml(reply)["TimeStamp"], "xyz")

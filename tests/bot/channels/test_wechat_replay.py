@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 from bot.app import Kefu
-from bot.channels.wechat_replay import KEY_PREFIX
+from bot.channels.wechat.replay import KEY_PREFIX
 from bot.settings import Settings
 from bot.simulators import WeChatSimulator, parse_xml, render_xml, signature, text_message
 from bot.storage.models import KeyValue, Message, OutboxMessage, PointTransaction
@@ -210,8 +210,8 @@ class FakeClock:
 
 async def test_without_redis_the_database_remembers_and_expired_queries_are_swept(
         kefu: Kefu) -> None:
-    from bot.channels.wechat import WeChatRequestError
-    from bot.channels.wechat_replay import ReplayGuard
+    from bot.channels.wechat.push import WeChatRequestError
+    from bot.channels.wechat.replay import ReplayGuard
 
     clock = FakeClock()
     # Redis configured but down (a closed port): the database stands in.

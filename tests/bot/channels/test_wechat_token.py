@@ -12,8 +12,8 @@ from redis import Redis
 from wechatpy.session.redisstorage import RedisStorage
 
 from bot.app import Kefu
-from bot.channels.wechat_sender import WeChatSender, make_client
-from bot.channels.wechat_session import DatabaseSessionStorage
+from bot.channels.wechat.sender import WeChatSender, make_client
+from bot.channels.wechat.session import DatabaseSessionStorage
 from bot.messages import OutboundMessage
 from bot.simulators import WeChatSimConfig, WeChatSimulator, serve_in_thread
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.telegram_sender import TelegramSender, make_bot
+from bot.channels.telegram.sender import TelegramSender, make_bot
 from bot.messages import OutboundMessage
 from bot.outbox import store as outbox
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from bot.channels.telegram_sender import TelegramSender, make_bot
+from bot.channels.telegram.sender import TelegramSender, make_bot
 from bot.messages import OutboundMessage
 from bot.outbox import store as outbox
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher

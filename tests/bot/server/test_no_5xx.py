@@ -227,9 +227,10 @@ async def test_text_a_database_cannot_store_is_cleaned_or_refused(rig: Rig) -> N
                                 json={"sender": "nul-sender", "message": "/he\x00lp"})
     assert nul.status_code == 200 and nul.json()  # NUL removed: "/help" answered
     headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
-    update = {"update_id": 3, "message": {"message_id": 3, "text": "\x00/help",
+    update = {"update_id": 3, "message": {"message_id": 3, "text": "\x00/help", "date": 0,
                                           "chat": {"id": 77, "type": "private"},
-                                          "from": {"id": 77}}}
+                                          "from": {"id": 77, "is_bot": False,
+                                                   "first_name": "Li"}}}
     assert (await rig.client.post("/webhooks/telegram", json=update,
                                   headers=headers)).status_code == 200
     for body in (b'{"sender": "\\ud800", "message": "hi"}',
@@ -241,11 +242,13 @@ async def test_text_a_database_cannot_store_is_cleaned_or_refused(rig: Rig) -> N
 
 async def test_ids_longer_than_their_columns_are_refused_before_the_database(rig: Rig) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
-    huge_chat = {"update_id": 1, "message": {"message_id": 1, "text": "hi",
-                                             "chat": {"id": 10**30, "type": "private"},
-                                             "from": {"id": 10**30}}}
-    long_callback = {"update_id": 2, "callback_query": {"id": "c" * 127, "from": {"id": 5},
-                                                        "data": "/help"}}
+    # Otherwise complete updates (as Telegram sends them): only the id is wrong.
+    huge_chat = {"update_id": 1, "message": {
+        "message_id": 1, "text": "hi", "date": 0, "chat": {"id": 10**30, "type": "private"},
+        "from": {"id": 10**30, "is_bot": False, "first_name": "Li"}}}
+    long_callback = {"update_id": 2, "callback_query": {
+        "id": "c" * 127, "from": {"id": 5, "is_bot": False, "first_name": "Li"},
+        "chat_instance": "1", "data": "/help"}}
     for update in (huge_chat, long_callback):
         response = await rig.client.post("/webhooks/telegram", json=update, headers=headers)
         assert response.status_code == 400, response.text

@@ -9,8 +9,9 @@ from typing import Any
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.channels import wechat
 from bot.channels.base import PermanentError, RateLimited, TransientError
+from bot.channels.wechat import NAME
+from bot.channels.wechat.channel import CHANNEL
 from bot.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -51,22 +52,24 @@ def make_client(app_id: str, secret: str, base_url: str, *, session: Any = None,
     return KefuWeChatClient(app_id, secret, session=session, timeout=timeout)
 
 
-def render_text(message: OutboundMessage) -> str:
-    return message.text[: wechat.MAX_TEXT * 3]
-
-
 class WeChatSender:
     """Customer-service text messages; wechatpy is synchronous, so calls run in a thread."""
 
-    name = wechat.NAME
+    name = NAME
 
     def __init__(self, client: WeChatClient) -> None:
         self.client = client
 
     async def send(self, message: OutboundMessage) -> str | None:
+        # Replies are rendered into WeChat-sized rows when they are queued; anything queued
+        # another way is cut here, so no part is refused as too long (45002).
+        for part in CHANNEL.render(message):
+            await self._send_text(message.recipient_id, part.text)
+        return None
+
+    async def _send_text(self, openid: str, text: str) -> None:
         try:
-            await asyncio.to_thread(self.client.message.send_text, message.recipient_id,
-                                    render_text(message))
+            await asyncio.to_thread(self.client.message.send_text, openid, text)
         except WeChatClientException as exc:
             code = int(exc.errcode) if exc.errcode is not None else None
             if code in _PERMANENT:
@@ -78,7 +81,6 @@ class WeChatSender:
             raise TransientError(f"wechat {code}: {exc.errmsg}") from exc
         except OSError as exc:
             raise TransientError(f"wechat: {exc.__class__.__name__}") from exc
-        return None
 
     async def send_template(self, openid: str, template: dict[str, Any]) -> str | None:
         """A template message (outside the 48-hour window); returns WeChat's msgid."""

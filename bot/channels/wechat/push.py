@@ -1,14 +1,12 @@
-"""WeChat Official Account: signed (and encrypted) XML in, passive XML replies out."""
+"""A WeChat push: signed (and encrypted) XML in, checked, decrypted and normalised."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import struct
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -17,16 +15,11 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from bot.channels.base import Capabilities
+from bot.channels.wechat import NAME
+from bot.channels.windows import EVENT_WINDOW, MESSAGE_WINDOW
 from bot.messages import UNSUBSCRIBED_EVENT, InboundMessage
-from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW
+from bot.settings import Settings
 
-NAME = "wechat"
-# Customer-service and passive text: kept well under WeChat's 2,048-byte limit in Chinese.
-MAX_TEXT = 600
-WINDOW_SECONDS = 48 * 3600
-CAPABILITIES = Capabilities(max_text_chars=MAX_TEXT, buttons=False, contact_request=False,
-                            reply_window_seconds=WINDOW_SECONDS)
 MAX_BODY_BYTES = 64 * 1024
 # messages.channel_message_id holds 128 characters.
 MAX_DEDUPE_KEY = 128
@@ -48,6 +41,17 @@ class WeChatKeys:
     token: str
     app_id: str
     aes_keys: tuple[str, ...] = ()
+
+
+def keys_from(settings: Settings) -> WeChatKeys | None:
+    """The account's keys, or ``None`` when WeChat is not configured here."""
+    if not settings.channels.wechat.enabled or settings.wechat_token is None:
+        return None
+    aes = [settings.wechat_aes_key.get_secret_value()] if settings.wechat_aes_key else []
+    if settings.wechat_aes_key_previous is not None:
+        aes.append(settings.wechat_aes_key_previous.get_secret_value())
+    return WeChatKeys(token=settings.wechat_token.get_secret_value(),
+                      app_id=settings.wechat_app_id or "", aes_keys=tuple(aes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,25 +187,3 @@ def to_inbound(fields: dict[str, str], *, received_at: datetime | None = None
     return InboundMessage(channel=NAME, sender_id=sender, text=text, received_at=now,
                           message_id=dedupe_key(fields), payload=payload,
                           opens_window=window or None)
-
-
-def _cdata(text: str) -> str:
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
-def render_reply(fields: dict[str, str], text: str, *, keys: WeChatKeys,
-                 reply_key: str | None, nonce: str) -> str:
-    """A passive text reply to the push ``fields``, encrypted when the push was."""
-    now = int(time.time())
-    xml = ("<xml>"
-           f"<ToUserName>{_cdata(fields.get('FromUserName', ''))}</ToUserName>"
-           f"<FromUserName>{_cdata(fields.get('ToUserName', ''))}</FromUserName>"
-           f"<CreateTime>{now}</CreateTime>"
-           "<MsgType><![CDATA[text]]></MsgType>"
-           f"<Content>{_cdata(text)}</Content>"
-           "</xml>")
-    if reply_key is None:
-        return xml
-    crypto = WeChatCrypto(keys.token, reply_key, keys.app_id)
-    encrypted: Any = crypto.encrypt_message(xml, nonce, str(now))
-    return str(encrypted)

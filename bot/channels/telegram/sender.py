@@ -9,8 +9,9 @@ from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.channels import telegram
 from bot.channels.base import PermanentError, RateLimited, TransientError
+from bot.channels.telegram import NAME
+from bot.channels.telegram.channel import send_parameters
 from bot.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _seconds(value: int | float | timedelta) -> float:
 class TelegramSender:
     """One Bot per process; the dispatcher decides when to call :meth:`send`."""
 
-    name = telegram.NAME
+    name = NAME
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -50,7 +51,7 @@ class TelegramSender:
     async def send(self, message: OutboundMessage) -> str | None:
         await self._ensure()
         last_id: str | None = None
-        for params in telegram.send_parameters(message):
+        for params in send_parameters(message):
             markup = params.get("reply_markup")
             reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
             if markup is not None and "inline_keyboard" in markup:

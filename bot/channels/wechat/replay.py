@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.wechat import WeChatRequestError
+from bot.channels.wechat.push import WeChatRequestError
 from bot.storage.db import transaction
 from bot.storage.models import KeyValue
 from bot.storage.outage import database_unavailable
