@@ -13,8 +13,6 @@ from typing import Any
 
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
-from bot.alerts import oncall
-from bot.alerts.wecom import WeComRobotSender
 from bot.app import Kefu
 from bot.channels import telegram, wechat
 from bot.channels.base import Sender
@@ -26,16 +24,18 @@ from bot.channels.wechat.push import WeChatKeys, keys_from
 from bot.channels.wechat.replay import ReplayGuard
 from bot.channels.wechat.sender import WeChatSender, make_client
 from bot.channels.wechat.session import DatabaseSessionStorage
-from bot.errors import ConfigError
-from bot.failures import FailureLog
+from bot.core.errors import ConfigError
+from bot.core.failures import FailureLog
+from bot.core.storage.db import transaction
+from bot.core.storage.members import ensure_identity
+from bot.core.storage.outage import database_unavailable
+from bot.features.alerts import oncall
+from bot.features.alerts.wecom import WeComRobotSender
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings
 from bot.spool.store import FileSpool, RedisSpool, Spool
 from bot.spool.turns import GuardedTurns
-from bot.storage.db import transaction
-from bot.storage.members import ensure_identity
-from bot.storage.outage import database_unavailable
 
 log = logging.getLogger(__name__)
 failures = FailureLog(log)

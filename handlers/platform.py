@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.dialogue.turn import Turn
+from bot.features.privacy.unsubscribe import erase_on_unsubscribe
 from bot.outbox import store as outbox
-from bot.privacy.unsubscribe import erase_on_unsubscribe
 
 
 async def stop_messages(turn: Turn) -> None:

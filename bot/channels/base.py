@@ -7,7 +7,7 @@ from typing import Protocol, TypeVar
 
 from bot.channels.text import split_text
 from bot.channels.windows import ReplyWindow
-from bot.messages import InboundMessage, OutboundMessage
+from bot.core.messages import InboundMessage, OutboundMessage
 
 
 @dataclass(frozen=True, slots=True)

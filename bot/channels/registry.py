@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.channels.base import UNREGISTERED, Capabilities, Channel
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 
 
 class ChannelRegistry:

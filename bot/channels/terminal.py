@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.channels.base import Capabilities
-from bot.messages import InboundMessage, OutboundMessage
+from bot.core.messages import InboundMessage, OutboundMessage
 
 NAME = "console"
 # The terminal shows buttons as its own numbered list (see ``render``), so for the dialogue

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.channels.base import PRINTABLE_ID, Capabilities, storable_text
-from bot.messages import InboundMessage, OutboundMessage
+from bot.core.messages import InboundMessage, OutboundMessage
 
 NAME = "web"
 # The page shows any length; replies that wait in the outbox reach it over SSE (push).

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.models import ChannelIdentity
+from bot.core.storage.models import ChannelIdentity
 
 # The kinds of customer action that open a window (InboundMessage.opens_window).
 MESSAGE_WINDOW, EVENT_WINDOW = "message", "event"

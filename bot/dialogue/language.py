@@ -3,8 +3,8 @@ else the one their client says it uses (the channel's language hint)."""
 
 from __future__ import annotations
 
+from bot.core.i18n import detect_language, normalize_language
 from bot.dialogue.turn import Turn
-from bot.i18n import detect_language, normalize_language
 from bot.settings import LANGUAGES
 
 # Conversation state key of a language the customer chose (/lang, the profile form): it wins

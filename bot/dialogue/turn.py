@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Capabilities
 from bot.channels.registry import ChannelRegistry
-from bot.directory import Directory
-from bot.i18n import Translator
-from bot.messages import Button, InboundMessage, OutboundMessage
+from bot.core.i18n import Translator
+from bot.core.messages import Button, InboundMessage, OutboundMessage
+from bot.core.storage.models import ChannelIdentity, Conversation, Member
+from bot.features.members.directory import Directory
 from bot.settings import Settings
-from bot.storage.models import ChannelIdentity, Conversation, Member
 from nlu.protocol import NluBackend
 from nlu.types import Parse
 

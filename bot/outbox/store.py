@@ -9,11 +9,11 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot import correlation
-from bot.messages import Button, OutboundMessage
+from bot.core import correlation
+from bot.core.messages import Button, OutboundMessage
+from bot.core.storage.models import OutboxMessage
+from bot.core.storage.upsert import insert_ignore, insert_many_ignore
 from bot.outbox import web_signal
-from bot.storage.models import OutboxMessage
-from bot.storage.upsert import insert_ignore, insert_many_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 # delivered_via of a row answered in the webhook's HTTP response.
@@ -218,7 +218,7 @@ async def take_passive(session: AsyncSession, *, ids: list[int], rest: list[int]
 async def passive_texts(session: AsyncSession, *, message_id: int) -> list[str]:
     """The texts that answered the inbound message ``message_id`` passively, in order (a
     platform's retry of that message gets the same answer again)."""
-    from bot.storage.models import Message
+    from bot.core.storage.models import Message
 
     result = await session.execute(
         select(OutboxMessage.payload)
@@ -332,7 +332,7 @@ async def oldest_pending(session: AsyncSession, *, now: datetime
 async def make_replies_due(session: AsyncSession, *, message_id: int, now: datetime) -> None:
     """Makes the pending replies to one inbound message due now (a slow or replayed turn
     whose replies no passive answer will carry)."""
-    from bot.storage.models import Message
+    from bot.core.storage.models import Message
 
     replies = select(Message.id).where(Message.reply_to_id == message_id)
     await session.execute(

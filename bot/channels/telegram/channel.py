@@ -12,8 +12,8 @@ from telegram import Message, Update, User
 from bot.channels.base import PRINTABLE_ID, Capabilities, fit, storable_text
 from bot.channels.telegram import NAME
 from bot.channels.text import split_text as _split
-from bot.messages import InboundMessage, OutboundMessage
-from bot.phones import normalize_phone
+from bot.core.messages import InboundMessage, OutboundMessage
+from bot.core.phones import normalize_phone
 
 # A text message holds 1-4096 characters.
 MAX_TEXT = 4096

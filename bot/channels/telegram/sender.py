@@ -12,7 +12,7 @@ from telegram.request import HTTPXRequest
 from bot.channels.base import PermanentError, RateLimited, TransientError
 from bot.channels.telegram import NAME
 from bot.channels.telegram.channel import send_parameters
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from bot.channels.base import Capabilities, fit
 from bot.channels.wechat import NAME
 from bot.channels.wechat.push import to_inbound
 from bot.channels.wechat.windows import WINDOW
-from bot.messages import InboundMessage, OutboundMessage, numbered_choice
+from bot.core.messages import InboundMessage, OutboundMessage, numbered_choice
 
 # WeChat takes text messages (passive replies and customer-service messages alike) of at
 # most 2,048 bytes of Content; a longer passive reply is dropped without a word.

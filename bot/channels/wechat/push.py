@@ -17,7 +17,7 @@ from wechatpy.utils import check_signature
 
 from bot.channels.wechat import NAME
 from bot.channels.windows import EVENT_WINDOW, MESSAGE_WINDOW
-from bot.messages import UNSUBSCRIBED_EVENT, InboundMessage
+from bot.core.messages import UNSUBSCRIBED_EVENT, InboundMessage
 from bot.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024

@@ -12,7 +12,7 @@ from wechatpy.exceptions import WeChatClientException
 from bot.channels.base import PermanentError, RateLimited, TransientError
 from bot.channels.wechat import NAME
 from bot.channels.wechat.channel import CHANNEL
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from bot import metrics
 from bot.channels.wechat import NAME, push
 from bot.channels.wechat.reply import SEPARATOR, passive_share, render_reply
+from bot.core import metrics
+from bot.core.failures import FailureLog
+from bot.core.storage.db import transaction
+from bot.core.storage.outage import database_unavailable
 from bot.dialogue.pipeline import TurnResult
-from bot.failures import FailureLog
 from bot.outbox import store as outbox
-from bot.storage.db import transaction
-from bot.storage.outage import database_unavailable
 
 if TYPE_CHECKING:
     from bot.delivery import Delivery

@@ -10,10 +10,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from bot.core.storage.models import OutboxMessage
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.simulators import text_message, text_update
-from bot.storage.models import OutboxMessage
+from kefu_sim import text_message, text_update
 from tests.bot.channels.conftest import TelegramRig, WeChatRig, eventually, wait_for
 
 LONG_INTENT = "long_answer"

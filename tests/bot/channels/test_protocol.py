@@ -16,7 +16,7 @@ from bot.channels.registry import ChannelRegistry
 from bot.channels.text import split_text
 from bot.channels.wechat.channel import CHANNEL as WECHAT
 from bot.channels.wechat.reply import passive_share
-from bot.messages import Button, InboundMessage, OutboundMessage
+from bot.core.messages import Button, InboundMessage, OutboundMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.channels.wechat import push as wechat
 from bot.channels.wechat.reply import render_reply
-from bot.messages import UNSUBSCRIBED_EVENT
-from bot.simulators import (
+from bot.core.messages import UNSUBSCRIBED_EVENT
+from kefu_sim import (
     event_message,
     new_encoding_aes_key,
     parse_xml,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.app import Kefu
-from bot.messages import InboundMessage
+from bot.core.messages import InboundMessage
 
 
 async def start(kefu: Kefu, sender: str, hint: str | None) -> str:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import make_sessionmaker, transaction
+from bot.core.storage.models import OutboxMessage
 from bot.outbox import store as outbox
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
-from bot.storage.db import make_sessionmaker, transaction
-from bot.storage.models import OutboxMessage
 from tests.conftest import Database
 
 HOLD = timedelta(seconds=30)
@@ -79,8 +79,8 @@ async def test_a_row_the_dispatcher_holds_is_not_taken_passively(database: Datab
 
 
 async def test_a_retry_gets_the_passive_texts_again(database: Database) -> None:
-    from bot.storage.conversations import current_conversation, record_inbound, record_outbound
-    from bot.storage.members import ensure_identity
+    from bot.core.storage.conversations import current_conversation, record_inbound, record_outbound
+    from bot.core.storage.members import ensure_identity
 
     now = datetime.now(UTC)
     async with transaction(make_sessionmaker(database.engine)) as session:
