@@ -16,7 +16,7 @@ class ConsoleSettings(BaseModel):
     idle_minutes: int = Field(default=120, ge=5, le=24 * 60)
     # Wrong passwords for one account from one address before sign-ins from there are slowed
     # down (each further attempt waits twice as long, 1 s at first), and the longest wait.
-    # Nothing is ever locked: see bot/security/login_throttle.py.
+    # Nothing is ever locked: see bot/features/security/login_throttle.py.
     max_failed_logins: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # An address the account signed in from within this many days is not slowed down by
