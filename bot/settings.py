@@ -22,12 +22,12 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.console.settings import ConsoleSettings
 from bot.core.errors import ConfigError
 from bot.features.alerts.settings import AlertsSettings
 from bot.features.cases.settings import CasesSettings
 from bot.features.kpis.settings import KpiSettings
 from bot.features.proactive.settings import ProactiveSettings
+from bot.features.security.console_settings import ConsoleSettings
 from bot.outbox.settings import OutboxSettings
 from bot.spool.settings import SpoolSettings
 

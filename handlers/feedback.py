@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.core.messages import Button
 from bot.dialogue.forms import Form, Slot, start_form
+from bot.dialogue.handoff import REASON_URGENT, desk, hand_off
 from bot.dialogue.turn import Turn
 from bot.features.cases import store
-from bot.features.cases.handoff import REASON_URGENT, desk, hand_off
 from bot.features.cases.priority import is_urgent
 from bot.features.cases.service import NewCase
 from bot.settings import LANGUAGES, localized

@@ -6,9 +6,9 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from bot.core.messages import Button
-from bot.core.storage.ledger import list_transactions
 from bot.core.storage.models import PointTransaction
 from bot.dialogue.turn import Turn
+from bot.features.loyalty.ledger import list_transactions
 from bot.features.loyalty.points import REDEEM
 from bot.features.loyalty.service import member_standing, member_zone
 from bot.settings import localized

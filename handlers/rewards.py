@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.i18n import to_simplified
-from bot.core.storage.ledger import add_transaction
 from bot.core.storage.models import Member, PointTransaction
+from bot.features.loyalty.ledger import add_transaction
 from bot.features.loyalty.points import REDEEM
 from bot.features.loyalty.service import member_standing
 from bot.features.loyalty.stock import take_from_stock

@@ -9,11 +9,11 @@ from typing import Any
 from bot.core.messages import Button
 from bot.core.storage.models import Purchase
 from bot.dialogue.forms import Form, Slot, start_form
+from bot.dialogue.handoff import desk
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.features.cases import store as cases
 from bot.features.cases.csat import parse_comment, parse_rating, rating_buttons
-from bot.features.cases.handoff import desk
 from bot.features.cases.service import NewCase
 from bot.features.proactive.surveys import get_survey
 

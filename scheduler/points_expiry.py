@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.storage.ledger import add_transaction, ledger_entries
 from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import add_transaction, ledger_entries
 from bot.features.loyalty.points import EXPIRE, summarise
 from bot.features.loyalty.service import member_zone
 from bot.settings import Settings

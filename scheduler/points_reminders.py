@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import OutboundMessage
-from bot.core.storage.ledger import ledger_entries
 from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import ledger_entries
 from bot.features.loyalty.points import summarise
 from bot.features.proactive import consent, store
 from bot.features.proactive.greetings import Planner, choose_identity, valid_zone

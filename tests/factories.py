@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import Kefu
 from bot.core.storage import members as member_store
 from bot.core.storage.db import transaction
-from bot.core.storage.ledger import add_purchase, add_transaction
 from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import add_purchase, add_transaction
 from bot.features.loyalty.points import EARN, lot_expiry
 from tests.conftest import FIXED_NOW
 

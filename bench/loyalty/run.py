@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bot.app import Kefu, build_kefu
 from bot.core.storage import members as member_store
 from bot.core.storage.db import make_engine, transaction
-from bot.core.storage.ledger import ledger_entries
 from bot.core.storage.models import PointTransaction
 from bot.features.loyalty.integrations import add_key, sign
+from bot.features.loyalty.ledger import ledger_entries
 from bot.features.loyalty.points import EARN, REDEEM, lot_expiry, summarise
 from bot.features.loyalty.service import member_standing
 from bot.server.asgi import create_app

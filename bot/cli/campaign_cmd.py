@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn
 
+from bot.app_proactive import planner_for
 from bot.cli.actor import cli_principal
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
 from bot.cli.timeopt import parse_moment
@@ -22,7 +23,6 @@ from bot.dialogue.pipeline import utc_clock
 from bot.features.proactive import campaigns
 from bot.features.proactive.campaigns import Preview
 from bot.features.proactive.segments import Segment
-from bot.features.proactive.wiring import planner_for
 
 app = typer.Typer(help="Campaigns to member segments.", no_args_is_help=True)
 

@@ -9,12 +9,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from bot.app_proactive import planner_for
 from bot.cli.common import open_kefu, run_async, settings_or_exit, setup_logging
 from bot.cli.demo_cmd import seed
 from bot.cli.nlu_loading import load_nlu
 from bot.console.demo import login_lines
 from bot.core.logs import configure_logging
-from bot.features.proactive.wiring import planner_for
 from bot.server.asgi import create_app
 from bot.settings import Settings
 from scheduler.runner import start_scheduler

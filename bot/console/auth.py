@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.console import sessions
 from bot.console.passwords import hash_password, needs_rehash, verify_password
-from bot.console.settings import ConsoleSettings
 from bot.core.storage.db import transaction
 from bot.core.storage.models_cases import Agent
 from bot.features.cases import agents as agent_store
+from bot.features.security.console_settings import ConsoleSettings
 from bot.features.security.permissions import Principal, Role
 from bot.settings import Settings
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from bot.app_proactive import planner_for
 from bot.console.auth import Actor
 from bot.console.web import acting, kefu_of, now_of, problem, render, viewing
 from bot.core import audit
@@ -18,7 +19,6 @@ from bot.core.storage.db import transaction
 from bot.features.proactive import campaigns
 from bot.features.proactive.campaigns import CampaignError
 from bot.features.proactive.segments import Segment
-from bot.features.proactive.wiring import planner_for
 from bot.features.security.permissions import Action
 
 router = APIRouter()

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
 from bot.app import Kefu, build_kefu
+from bot.app_proactive import planner_for
 from bot.core.messages import OutboundMessage
 from bot.core.storage.db import transaction
 from bot.core.storage.models import ChannelIdentity, Member, OutboxMessage
@@ -24,7 +25,6 @@ from bot.features.proactive import campaigns
 from bot.features.proactive.live import LiveProactive
 from bot.features.proactive.segments import Segment
 from bot.features.proactive.settings import QuietHours
-from bot.features.proactive.wiring import planner_for
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.settings import Settings
 from tests.conftest import BACKENDS, ROOT, Database

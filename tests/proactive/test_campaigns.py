@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Kefu
+from bot.app_proactive import planner_for
 from bot.core.storage.db import transaction
-from bot.core.storage.ledger import add_purchase
 from bot.core.storage.models import Member, OutboxMessage
 from bot.core.storage.models_proactive import CampaignRecipient
+from bot.features.loyalty.ledger import add_purchase
 from bot.features.proactive import campaigns
 from bot.features.proactive.campaigns import CampaignError
 from bot.features.proactive.live import LiveProactive
 from bot.features.proactive.segments import Segment, select_members
-from bot.features.proactive.wiring import planner_for
 from bot.outbox import store as outbox
 from scheduler.campaigns import send_due_campaigns
 from scheduler.jobs import CAMPAIGNS, all_jobs

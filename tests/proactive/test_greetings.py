@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import Kefu
+from bot.app_proactive import planner_for
 from bot.core.storage.db import transaction
 from bot.core.storage.models import ChannelIdentity, OutboxMessage
 from bot.features.proactive.greetings import NO_CHANNEL, NO_CONSENT, Planner
 from bot.features.proactive.live import LiveProactive
 from bot.features.proactive.settings import OccasionSetting, ProactiveSettings
-from bot.features.proactive.wiring import planner_for
 from scheduler.greetings import send_greetings
 from scheduler.jobs import GREETINGS, all_jobs
 from tests.proactive.helpers import reachable_member

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from bot.app_proactive import planner_for
 from bot.core.storage.db import transaction
 from bot.core.storage.models import ChannelIdentity, OutboxMessage
 from bot.features.proactive import campaigns
 from bot.features.proactive.live import LiveProactive
 from bot.features.proactive.segments import Segment
 from bot.features.proactive.settings import QuietHours, WechatTemplate
-from bot.features.proactive.wiring import planner_for
 from bot.settings import Settings
 from kefu_sim.runner import serve_in_thread
 from kefu_sim.wechat import WeChatSimConfig, WeChatSimulator

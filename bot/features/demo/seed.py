@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.storage import members as member_store
-from bot.core.storage.ledger import add_purchase, add_transaction
 from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import add_purchase, add_transaction
 from bot.features.loyalty.points import ADJUST, EARN, EXPIRE, REDEEM, lot_expiry
 from bot.features.loyalty.service import member_standing
 from bot.features.members.directory import Directory

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import KefuError
 from bot.core.storage import members as member_store
 from bot.core.storage import receipts
-from bot.core.storage.ledger import add_purchase, add_transaction, lock_member
 from bot.core.storage.models import Member
 from bot.core.storage.models_loyalty import LoyaltyReceipt
 from bot.features.loyalty.earning import (
@@ -28,6 +27,7 @@ from bot.features.loyalty.earning import (
     reversed_points,
     split_reversal,
 )
+from bot.features.loyalty.ledger import add_purchase, add_transaction, lock_member
 from bot.features.loyalty.points import ADJUST, EARN, lot_expiry
 from bot.features.loyalty.service import MemberStanding, member_standing, member_zone, tier_at
 from bot.features.loyalty.vouchers import issue_vouchers

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.storage.ledger import (
+from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import (
     count_entries_through,
     get_snapshot,
     ledger_entries,
     purchase_totals,
     save_snapshot,
 )
-from bot.core.storage.models import Member
 from bot.features.loyalty.points import PointsSummary, Replay, sort_key
 from bot.features.loyalty.tiers import (
     Activity,

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import ImportValidationError, KefuError
 from bot.core.phones import normalize_phone
 from bot.core.storage import members as member_store
-from bot.core.storage.ledger import add_purchase, add_transaction
 from bot.core.storage.models import Member
 from bot.features.loyalty.engine import PurchaseIn, Refused, record_purchase
+from bot.features.loyalty.ledger import add_purchase, add_transaction
 from bot.features.loyalty.points import ADJUST, EARN, EXPIRE, REDEEM, lot_expiry
 from bot.features.members.directory import Directory
 from bot.settings import LANGUAGES, Settings

@@ -9,8 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.storage import members as member_store
-from bot.core.storage.ledger import list_transactions
 from bot.core.storage.models import Conversation, Member, Message, Purchase
+from bot.features.loyalty.ledger import list_transactions
 from bot.features.loyalty.service import member_standing
 from bot.features.members.directory import Directory
 from bot.features.privacy import requests

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import KefuError
 from bot.core.messages import OutboundMessage
-from bot.core.storage.ledger import ledger_entries
 from bot.core.storage.models import ChannelIdentity, Member, OutboxMessage
 from bot.core.storage.models_proactive import Campaign, CampaignRecipient
 from bot.core.storage.upsert import insert_many_ignore
+from bot.features.loyalty.ledger import ledger_entries
 from bot.features.loyalty.points import summarise
 from bot.features.loyalty.service import member_zone
 from bot.features.proactive import consent, store

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.storage.ledger import ledger_entries
 from bot.core.storage.models import ChannelIdentity, Member, Purchase
+from bot.features.loyalty.ledger import ledger_entries
 from bot.features.loyalty.points import summarise
 from bot.features.loyalty.service import member_zone
 from bot.features.members.directory import Directory, birthday_key

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from bot.app import Kefu
 from bot.core.storage.db import transaction
-from bot.core.storage.ledger import ledger_entries
 from bot.core.storage.models import Member
 from bot.core.storage.models_loyalty import PointsSnapshot
 from bot.features.loyalty import service
+from bot.features.loyalty.ledger import ledger_entries
 from bot.features.loyalty.points import summarise
 from tests.conftest import FIXED_NOW
 from tests.factories import create_member, earn
@@ -29,7 +29,7 @@ async def _both(kefu: Kefu, member_id: int) -> tuple[int, int]:
 
 async def test_snapshot_then_new_and_backdated_entries(
         kefu: Kefu, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.core.storage.ledger import add_transaction
+    from bot.features.loyalty.ledger import add_transaction
     from bot.features.loyalty.points import REDEEM
 
     monkeypatch.setattr(service, "SNAPSHOT_AFTER", 5)

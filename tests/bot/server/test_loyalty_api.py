@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from bot.app import Kefu, build_kefu
 from bot.core.storage import members as member_store
 from bot.core.storage.db import transaction
-from bot.core.storage.ledger import add_purchase
 from bot.core.storage.models import PointTransaction
 from bot.core.storage.models_loyalty import LoyaltyReceipt
 from bot.core.storage.security_models import AuditEntry
 from bot.features.loyalty.integrations import NewKey, add_key, revoke_key, sign
+from bot.features.loyalty.ledger import add_purchase
 from bot.features.loyalty.service import member_standing
 from bot.server.asgi import create_app
 from bot.settings import Settings
@@ -187,7 +187,7 @@ async def test_partial_refunds_and_a_refund_beyond_what_is_left(live: Kefu, api:
 async def test_a_refund_of_points_already_spent_leaves_a_negative_adjustment(
     live: Kefu, api: Api
 ) -> None:
-    from bot.core.storage.ledger import add_transaction
+    from bot.features.loyalty.ledger import add_transaction
     from bot.features.loyalty.points import REDEEM
 
     await make_member(live)
