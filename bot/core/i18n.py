@@ -12,7 +12,7 @@ from typing import Any
 import opencc
 import yaml
 
-from bot.settings import LANGUAGES
+from bot.core.settings import LANGUAGES
 
 LOCALES_DIR = Path(__file__).parent.parent / "locales"
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -31,6 +31,7 @@ from bot.features.cases.errors import (
     ReplyBlockedError,
 )
 from bot.features.cases.priority import priority_for
+from bot.features.cases.settings import CasesConfig
 from bot.features.cases.sla import (
     calendar_for,
     case_zone,
@@ -42,7 +43,6 @@ from bot.features.cases.sla import (
 from bot.features.cases.sla_marks import mark
 from bot.outbox import store as outbox
 from bot.outbox.windows import refusal
-from bot.settings import Settings
 
 # Channels whose platform limits when a business may write (see bot/outbox/windows.py).
 WINDOWED_CHANNELS = frozenset({"wechat"})
@@ -77,7 +77,7 @@ class Desk:
 
     __slots__ = ("calendar", "no_buttons", "settings", "translator")
 
-    def __init__(self, settings: Settings, translator: Translator, *,
+    def __init__(self, settings: CasesConfig, translator: Translator, *,
                  no_buttons: frozenset[str] = frozenset()) -> None:
         self.settings = settings
         self.translator = translator
