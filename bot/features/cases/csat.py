@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import words_pattern
 from bot.core.messages import Button
 from bot.core.storage.models_cases import Case
 from bot.features.cases import store
@@ -21,10 +23,18 @@ from bot.features.cases import store
 FORM_NAME = "csat"
 TIMEOUT = timedelta(hours=72)
 MAX_COMMENT_CHARS = 2000
-_RATING = re.compile(r"^\s*(?:/csat\s*)?([1-5])\s*(?:分|星|stars?|/\s*5)?\s*[.!。！]?\s*$",
-                     re.IGNORECASE)
-_SKIP = re.compile(r"^\s*(/skip|跳过|跳過|不用了?|没有了?|沒有了?|no|none|skip|nothing)"
-                   r"[\s.!。！]*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _rating() -> re.Pattern[str]:
+    units = words_pattern("words.rating_unit")
+    return re.compile(rf"^\s*(?:/csat\s*)?([1-5])\s*(?:{units}|/\s*5)?\s*[.!。！]?\s*$",
+                      re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _skip() -> re.Pattern[str]:
+    return re.compile(rf"^\s*({words_pattern('words.skip')})[\s.!。！]*$", re.IGNORECASE)
 
 
 def parse_rating(text: str) -> int | None:
@@ -32,16 +42,16 @@ def parse_rating(text: str) -> int | None:
     stars = text.count("⭐")
     if stars and not text.replace("⭐", "").strip():
         return stars if 1 <= stars <= 5 else None
-    match = _RATING.match(text)
+    match = _rating().match(text)
     return int(match.group(1)) if match else None
 
 
 def parse_comment(text: str) -> str | None:
     if not text.strip():
         return None
-    if text.startswith("/") and not _SKIP.match(text):
+    if text.startswith("/") and not _skip().match(text):
         return None  # a command or another question's button: answered, then asked again
-    return "" if _SKIP.match(text) else text.strip()[:MAX_COMMENT_CHARS]
+    return "" if _skip().match(text) else text.strip()[:MAX_COMMENT_CHARS]
 
 
 def rating_buttons(text: Callable[[str], str]) -> tuple[Button, ...]:
