@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.app import Kefu
 from bot.features.proactive.greetings import Planner
 from bot.features.proactive.live import LiveProactive
-from bot.settings import config_path
+from bot.features.proactive.settings import ProactiveSettings
+from bot.settings import config_path, load_settings
 
 WEB = "web"
 
@@ -16,9 +19,13 @@ def deliverable_channels(kefu: Kefu) -> frozenset[str]:
     return frozenset({*kefu.services.outbox_delays, WEB})
 
 
+def load_proactive(path: Path) -> ProactiveSettings:
+    return load_settings(path).proactive
+
+
 def live_proactive(kefu: Kefu) -> LiveProactive:
     path = config_path()
-    return LiveProactive(kefu.settings.proactive, path if path.exists() else None)
+    return LiveProactive(kefu.settings.proactive, path if path.exists() else None, load_proactive)
 
 
 def planner_for(kefu: Kefu, proactive: LiveProactive | None = None) -> Planner:

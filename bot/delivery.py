@@ -20,7 +20,7 @@ from bot.channels.telegram.channel import parse_update
 from bot.channels.telegram.sender import TelegramSender, make_bot
 from bot.channels.wechat.channel import CAPABILITIES as WECHAT_CAPABILITIES
 from bot.channels.wechat.channel import SEND_PER_SECOND as WECHAT_PER_SECOND
-from bot.channels.wechat.push import WeChatKeys, keys_from
+from bot.channels.wechat.push import WeChatKeys
 from bot.channels.wechat.replay import ReplayGuard
 from bot.channels.wechat.sender import WeChatSender, make_client
 from bot.channels.wechat.session import DatabaseSessionStorage
@@ -297,3 +297,13 @@ def _token_storage(kefu: Kefu) -> Any:
 
         return RedisStorage(Redis.from_url(url), prefix="kefu:wechatpy")
     return DatabaseSessionStorage(kefu.sessions, asyncio.get_running_loop())
+
+def keys_from(settings: Settings) -> WeChatKeys | None:
+    """The account's keys, or ``None`` when WeChat is not configured here."""
+    if not settings.channels.wechat.enabled or settings.wechat_token is None:
+        return None
+    aes = [settings.wechat_aes_key.get_secret_value()] if settings.wechat_aes_key else []
+    if settings.wechat_aes_key_previous is not None:
+        aes.append(settings.wechat_aes_key_previous.get_secret_value())
+    return WeChatKeys(token=settings.wechat_token.get_secret_value(),
+                      app_id=settings.wechat_app_id or "", aes_keys=tuple(aes))

@@ -1,101 +1,68 @@
-"""The one settings object: config.yml, overridden by environment variables."""
+"""The one settings object: config.yml, overridden by environment variables.
+
+:class:`Settings` composes every config section from where it is owned (the core's in
+``bot/core/settings.py``, each feature's in its package, the edges' and the scheduler's here)
+and :func:`load_settings` reads it. This module sits above the dialogue and the features in the
+layers (pyproject's import contracts): the edges, the scheduler and the handlers import it; the
+core and the features receive the sections they need, or an object their own ``Protocol``
+describes, which this Settings satisfies (see ``bot/core/settings.py``).
+
+The section types defined elsewhere are re-exported here, so ``from bot.settings import Reward``
+keeps working for the layers that may import this module.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.core.errors import ConfigError
+from bot.core.settings import DEFAULT_DATABASE_URL as DEFAULT_DATABASE_URL
+from bot.core.settings import LANGUAGES as LANGUAGES
+from bot.core.settings import AppSettings as AppSettings
+from bot.core.settings import DatabaseSettings as DatabaseSettings
+from bot.core.settings import Language as Language
+from bot.core.settings import LocalizedText as LocalizedText
+from bot.core.settings import LogSettings as LogSettings
+from bot.core.settings import RedisSettings as RedisSettings
+from bot.core.settings import Section
+from bot.core.settings import ServerSettings as ServerSettings
+from bot.core.settings import TierCode as TierCode
+from bot.core.settings import localized as localized
 from bot.features.alerts.settings import AlertsSettings
+from bot.features.binding.settings import SmsSettings as SmsSettings
 from bot.features.cases.settings import CasesSettings
+from bot.features.knowledge.settings import KnowledgeSettings as KnowledgeSettings
+from bot.features.knowledge.settings import Store as Store
 from bot.features.kpis.settings import KpiSettings
+from bot.features.loyalty.settings import MembershipSettings as MembershipSettings
+from bot.features.loyalty.settings import PointsSettings as PointsSettings
+from bot.features.loyalty.settings import Reward as Reward
+from bot.features.loyalty.settings import TierRule as TierRule
+from bot.features.loyalty.settings import TierVoucher as TierVoucher
+from bot.features.members.settings import MembersSettings as MembersSettings
+from bot.features.orders.settings import OrdersSettings as OrdersSettings
+from bot.features.privacy.settings import PrivacySettings as PrivacySettings
 from bot.features.proactive.settings import ProactiveSettings
 from bot.features.security.console_settings import ConsoleSettings
+from bot.features.security.settings import RateLimit as RateLimit
+from bot.features.security.settings import SecuritySettings as SecuritySettings
 from bot.outbox.settings import OutboxSettings
-from bot.spool.settings import SpoolSettings
-
-Language = Literal["zh-Hans", "zh-Hant", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
-TierCode = Literal["standard", "silver", "gold", "diamond"]
 
 DEFAULT_CONFIG_PATH = Path("config.yml")
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kefu.db"
 
 # Keys that hold secrets: accepted from the environment only, refused in config.yml.
 _SECRET_KEYS = {"secret_key", "secret_key_previous", "rasa_token", "bot_token",
                 "webhook_secret", "app_secret", "aes_key", "token", "password"}
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-LocalizedText = dict[Language, str]
-
-
-def localized(text: LocalizedText, language: str) -> str:
-    """``text`` in ``language``, else simplified Chinese, else any translation there is."""
-    for key in (language, "zh-Hans", "en"):
-        if key in text:
-            return text[key]
-    return next(iter(text.values()), "")
-
-
-class AppSettings(_Section):
-    environment: Literal["development", "production"] = "development"
-    default_language: Language = "zh-Hans"
-    default_timezone: str = "Asia/Shanghai"
-    data_dir: Path = Path(".kefu")
-    max_message_chars: int = Field(default=4000, ge=1, le=100_000)
-
-    @field_validator("default_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
-                             "'Asia/Shanghai'") from exc
-        return value
-
-
-class DatabaseSettings(_Section):
-    url: str = DEFAULT_DATABASE_URL
-    # PostgreSQL only: the schema Kefu's tables live in (tests use one schema per run).
-    schema_name: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
-    echo: bool = False
-
-
-class RedisSettings(_Section):
-    # redis://127.0.0.1:6379/0 — shared state of several Kefu processes (platform access
-    # tokens, rate limits). Without it, one process keeps them itself or in the database.
-    url: str | None = None
-
-
-class ServerSettings(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    public_url: str | None = None
-
-
-class NluSettings(_Section):
+class NluSettings(Section):
     backend: Literal["embedded", "rasa"] = "embedded"
     threshold: float = Field(default=0.45, ge=0.0, le=1.0)
     ambiguity_margin: float = Field(default=0.08, ge=0.0, le=1.0)
@@ -109,102 +76,12 @@ class NluSettings(_Section):
     destructive_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
-class TierVoucher(_Section):
-    code: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
-    names: LocalizedText
-    # Once a "month" or once a "year"; with birthday_month only in the birthday month.
-    period: Literal["month", "year"] = "year"
-    birthday_month: bool = False
-
-
-class TierRule(_Section):
-    code: TierCode
-    names: LocalizedText
-    min_spend: Decimal = Field(default=Decimal(0), ge=0)
-    min_visits: int = Field(default=0, ge=0)
-    min_tenure_months: int = Field(default=0, ge=0)
-    # "any": spend OR visits qualifies; "all": both are needed. Tenure is always needed.
-    qualify: Literal["any", "all"] = "any"
-    points_per_yuan: Decimal = Field(default=Decimal(1), ge=0)
-    benefits: list[LocalizedText] = Field(default_factory=list)
-    # Points earned in the member's birthday month are multiplied by this (1: no bonus).
-    birthday_multiplier: Decimal = Field(default=Decimal(1), ge=1, le=10)
-    # Vouchers the tier brings, each put into the member's rewards once per period.
-    vouchers: list[TierVoucher] = Field(default_factory=list)
-
-
-class PointsSettings(_Section):
-    # An earned lot is valid through the last day of the month this many months later.
-    lot_lifetime_months: int = Field(default=12, ge=1, le=120)
-    expiring_soon_days: int = Field(default=30, ge=1, le=366)
-
-
-class MembershipSettings(_Section):
-    qualification_window_months: int = Field(default=12, ge=1, le=60)
-    tiers: list[TierRule]
-    points: PointsSettings = PointsSettings()
-
-    @model_validator(mode="after")
-    def _tiers_ordered(self) -> MembershipSettings:
-        codes = [t.code for t in self.tiers]
-        expected = ["standard", "silver", "gold", "diamond"]
-        if codes != expected:
-            raise ValueError(f"tiers must be listed once each in the order {expected}, got {codes}")
-        if self.tiers[0].min_spend != 0 or self.tiers[0].min_visits != 0:
-            raise ValueError("the standard tier must have min_spend 0 and min_visits 0")
-        return self
-
-
-class Store(_Section):
-    code: str
-    names: LocalizedText
-    aliases: list[str] = Field(default_factory=list)
-    city: str
-    city_aliases: list[str] = Field(default_factory=list)
-    address: LocalizedText
-    phone: str | None = None
-    timezone: str = "Asia/Shanghai"
-    hours: str = "10:00-22:00"
-    holiday_hours: str | None = None
-
-
-class Reward(_Section):
-    code: str
-    names: LocalizedText
-    points: int = Field(gt=0)
-    stock: int | None = Field(default=None, ge=0)
-
-
-class SmsSettings(_Section):
-    # "log" writes one-time codes to the log (demo, development); "http" posts them to url.
-    provider: Literal["log", "http"] = "log"
-    url: str | None = None
-    timeout_seconds: float = Field(default=5.0, gt=0, le=30)
-
-
-class KnowledgeSettings(_Section):
-    # The FAQ entries operators edit (YAML); read again when the file changes.
-    file: Path = Path("knowledge.yml")
-
-
-class OrdersSettings(_Section):
-    # "package.module:factory" building an order system to look orders up; without one the
-    # bot explains where to find an order and offers a person.
-    plugin: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
-
-
-class MembersSettings(_Section):
-    # "package.module:factory" building a retailer's member directory (CRM) that finds
-    # members and their tier; without one, Kefu's own tables do.
-    plugin: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
-
-
-class TelegramSettings(_Section):
+class TelegramSettings(Section):
     enabled: bool = True
     mode: Literal["webhook", "polling", "auto"] = "auto"
 
 
-class WechatSettings(_Section):
+class WechatSettings(Section):
     enabled: bool = True
     passive_reply_seconds: float = Field(default=4.5, gt=0, le=4.9)
     # Pushes signed with a timestamp further than this from now are refused, and each signed
@@ -214,37 +91,7 @@ class WechatSettings(_Section):
     accept_plain: bool = False
 
 
-class PrivacySettings(_Section):
-    # Conversation messages and finished outbox rows older than this are deleted.
-    retention_days: int = Field(default=180, ge=1, le=3650)
-    # WeChat's rules expect a follower's data deleted when they unsubscribe.
-    erase_on_wechat_unsubscribe: bool = False
-
-
-class RateLimit(_Section):
-    requests: int = Field(ge=1, le=1_000_000)
-    seconds: int = Field(default=60, ge=1, le=86_400)
-
-
-class SecuritySettings(_Section):
-    # Browser origins allowed to call Kefu's API (CORS); none by default.
-    cors_origins: list[str] = Field(default_factory=list)
-    web_per_ip: RateLimit = RateLimit(requests=300)
-    web_per_sender: RateLimit = RateLimit(requests=30)
-    # Platform webhooks come from a few platform servers: only a flood guard per IP.
-    webhook_per_ip: RateLimit = RateLimit(requests=3000)
-    parse_per_ip: RateLimit = RateLimit(requests=120)
-    # /model/parse called with the service token (KEFU_PARSE_TOKEN, Rasa's ?token=): a Rasa
-    # stack's traffic, counted for all its callers together instead of per address.
-    parse_per_token: RateLimit = RateLimit(requests=30_000)
-    # Console sign-in: wrong passwords from one address (any account) and to one account
-    # (from addresses it has not signed in from) before delays begin; successes never count.
-    # `seconds` is not used: tallies are kept a day after the last failure.
-    login_per_ip: RateLimit = RateLimit(requests=20, seconds=300)
-    login_per_account: RateLimit = RateLimit(requests=5, seconds=300)
-
-
-class SchedulerSettings(_Section):
+class SchedulerSettings(Section):
     # Seconds between two SLA passes (warnings before a deadline, escalation after it).
     sla_check_seconds: int = Field(default=60, ge=1, le=3600)
     # How often a process checks it still leads, or tries to take over: a killed leader is
@@ -252,7 +99,7 @@ class SchedulerSettings(_Section):
     leader_check_seconds: int = Field(default=5, ge=1, le=60)
 
 
-class ReadinessSettings(_Section):
+class ReadinessSettings(Section):
     """What /readyz checks; each failed check makes it answer 503 with the reason."""
 
     # The database must answer SELECT 1 within this.
@@ -266,7 +113,24 @@ class ReadinessSettings(_Section):
     max_unclaimed_seconds: float = Field(default=120.0, ge=0)
 
 
-class WebchatSettings(_Section):
+class SpoolSettings(Section):
+    """The inbound spool (bot/spool): where pushes wait while the database cannot take them."""
+
+    # Where pushes wait while the database cannot take them: "file" (a directory on local
+    # disk), "redis" (redis.url, shared by every replica) or "auto" (redis when configured).
+    backend: Literal["auto", "file", "redis"] = "auto"
+    # The file spool's directory; default <app.data_dir>/spool.
+    dir: Path | None = None
+    # The Redis spool's hash (its set-aside entries go to "<redis_key>:failed").
+    redis_key: str = Field(default="kefu:spool", min_length=1, max_length=200)
+    # A Telegram update waits this long for its turn before it is spooled and answered 200
+    # (WeChat uses channels.wechat.passive_reply_seconds).
+    telegram_wait_seconds: float = Field(default=5.0, gt=0, le=50)
+    # Replays are retried with backoff up to this interval while the database is down.
+    replay_max_interval_seconds: float = Field(default=10.0, ge=0.1, le=600)
+
+
+class WebchatSettings(Section):
     # Open /webchat/stream connections per client address (per process); more get 429.
     max_streams_per_ip: int = Field(default=10, ge=1, le=100_000)
     # How open streams learn of new messages: "auto" is PostgreSQL LISTEN/NOTIFY on
@@ -275,13 +139,7 @@ class WebchatSettings(_Section):
     poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
 
-class LogSettings(_Section):
-    # auto: JSON lines in production, readable lines in development.
-    format: Literal["auto", "json", "console"] = "auto"
-    access_log: bool = True
-
-
-class ChannelsSettings(_Section):
+class ChannelsSettings(Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
 

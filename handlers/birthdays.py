@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from bot.core.i18n import to_simplified
+from nlu.entities.dates import YEAR_MONTH_DAY
 
 FUTURE, INVALID, NO_YEAR = "!future", "!invalid", "!year"
 
@@ -14,7 +15,6 @@ _MONTHS = {name: number for number, names in enumerate((
     ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
     ("october", "oct"), ("november", "nov"), ("december", "dec")), start=1) for name in names}
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_YMD = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?!\d)")
 _COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 _DMY_EN = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})",
                      re.IGNORECASE)
@@ -42,7 +42,7 @@ def parse_birthday(text: str, *, today: date) -> str | None:
     """An ISO date; FUTURE, INVALID (30 Feb) or NO_YEAR for dates that cannot be a
     birthday; ``None`` when the text holds no date at all."""
     cleaned = to_simplified(text)
-    if match := _YMD.search(cleaned) or _COMPACT.search(cleaned):
+    if match := YEAR_MONTH_DAY.search(cleaned) or _COMPACT.search(cleaned):
         return _real(int(match[1]), int(match[2]), int(match[3]), today)
     if match := _DMY_EN.search(cleaned):
         return _real(int(match[3]), _MONTHS[match[2].lower()], int(match[1]), today)

@@ -72,11 +72,11 @@ async def show_cases(turn: Turn) -> None:
 
 async def rate_service(turn: Turn) -> None:
     """A rating button pressed after the question itself timed out or was answered."""
-    score = parse_rating(turn, turn.text)
+    score = parse_rating(turn.text)
     case = await store.closed_awaiting_csat(turn.session, conversation_id=turn.conversation.id,
                                             since=turn.now - TIMEOUT - timedelta(days=1))
     if score is None or case is None:
         turn.say(turn.t("csat.none"))
         return
-    await save_rating(turn, case_id=case.id, score=score)
+    await save_rating(turn.session, case_id=case.id, score=score, now=turn.now)
     turn.say(turn.t("csat.thanks"))

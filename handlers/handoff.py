@@ -5,8 +5,7 @@ from __future__ import annotations
 from bot.dialogue.handoff import REASON_ASKED, hand_off
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.features.cases import csat
-from handlers import cases, feedback
+from handlers import cases, csat, feedback
 from nlu import intents
 
 # The rating buttons send "/csat N"; a late press still finds the case.

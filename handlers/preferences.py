@@ -15,10 +15,10 @@ from bot.dialogue.forms import Form, Slot, active_form, affirmed, start_form, ye
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.features.privacy import requests
+from bot.features.proactive.consent import GREETINGS, PROMOTIONS
 from handlers.followup import Followup
 from nlu import intents
 
-GREETINGS, PROMOTIONS = "greetings", "promotions"
 TOPICS = (GREETINGS, PROMOTIONS)
 EVERYWHERE = "all"
 SUBSCRIBE_FORM = "subscribe"

@@ -13,21 +13,14 @@ from bot.dialogue.handoff import desk
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
 from bot.features.cases import store as cases
-from bot.features.cases.csat import parse_comment, parse_rating, rating_buttons
+from bot.features.cases.csat import rating_buttons
 from bot.features.cases.service import NewCase
-from bot.features.proactive.surveys import get_survey
+from bot.features.proactive.surveys import FORM_NAME, get_survey
+from handlers.csat import comment_slot, rating_slot
 
-FORM_NAME = "survey"
 # Members answer a survey when they see it, which may be days later.
 ANSWER_WITHIN = timedelta(hours=72)
 COMMENT_FORM_NAME = "survey_comment"
-
-
-def ask_state(survey_id: int, now_iso: str) -> dict[str, Any]:
-    """The conversation state that makes the member's next message the survey's rating
-    (written by the survey job, outside any turn, as the CSAT question is)."""
-    return {"form": {"name": FORM_NAME, "values": {"survey_id": survey_id},
-                     "asking": "rating", "started_at": now_iso}}
 
 
 def _buttons(turn: Turn) -> tuple[Button, ...]:
@@ -84,10 +77,10 @@ async def _no_comment(turn: Turn, _values: dict[str, Any]) -> None:
 
 
 FORM = Form(FORM_NAME, (
-    Slot("rating", "csat.ask", parse_rating, invalid="csat.invalid", buttons=_buttons),),
+    Slot("rating", "csat.ask", rating_slot, invalid="csat.invalid", buttons=_buttons),),
     on_complete=_rated, timeout=ANSWER_WITHIN)
 COMMENT_FORM = Form(COMMENT_FORM_NAME, (
-    Slot("comment", "proactive.survey_comment", parse_comment, buttons=_skip),),
+    Slot("comment", "proactive.survey_comment", comment_slot, buttons=_skip),),
     on_complete=_commented, on_cancel=_no_comment)
 
 

@@ -15,11 +15,10 @@ from bot.features.cases.csat import rating_buttons
 from bot.features.proactive import consent, store
 from bot.features.proactive.greetings import Planner, choose_identity, valid_zone
 from bot.features.proactive.quiet import release_at
-from bot.features.proactive.surveys import start_survey, unsurveyed_purchases
+from bot.features.proactive.surveys import ask_state, start_survey, unsurveyed_purchases
 from bot.features.proactive.templates import wechat_extra
 from bot.outbox import store as outbox
 from bot.settings import localized
-from handlers.survey import ask_state
 
 log = logging.getLogger(__name__)
 PURPOSE = "survey"

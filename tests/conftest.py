@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from bot.core.storage.db import make_engine
 from bot.core.storage.migrate import upgrade
 from bot.core.storage.schema import Base
 from bot.settings import Settings, load_settings
+from tests.cli_runner import Cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("KEFU_TEST_POSTGRES_URL",
@@ -137,3 +138,36 @@ async def kefu_nlu(settings: Settings, embedded_nlu: Any) -> AsyncIterator[Kefu]
     app = await build_kefu(settings, nlu=embedded_nlu, clock=lambda: FIXED_NOW)
     yield app
     await app.aclose()
+
+
+# The command line as an operator uses it: a fresh database per test, on every backend.
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "TELEGRAM_",
+                                                                      "WECHAT_"))}
+    env.update(KEFU_CONFIG=str(ROOT / "config.yml"), KEFU_APP__DATA_DIR=str(tmp_path / "data"),
+               PYTHONPATH=str(ROOT))
+    schema = None
+    if request.param == "postgresql":
+        schema = f"kefu_cli_{secrets.token_hex(4)}"
+        env.update(KEFU_DATABASE_URL=PG_URL, KEFU_DATABASE__SCHEMA_NAME=schema)
+    else:
+        env.update(KEFU_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}")
+    runner = Cli(env, tmp_path)
+    if schema:
+        runner("db", "upgrade")
+    yield runner
+    if schema:
+        import asyncio
+
+        from sqlalchemy import text
+
+        from bot.core.storage.db import make_engine
+
+        async def drop() -> None:
+            engine = make_engine(PG_URL)
+            async with engine.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await engine.dispose()
+
+        asyncio.run(drop())

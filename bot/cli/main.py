@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import ClassVar
 
 import typer
@@ -20,6 +21,25 @@ def _members() -> typer.Typer:
     return members_cmd.app
 
 
+SIMULATORS_MISSING = (
+    "kefu simulate needs the platform simulators (the kefu_sim package), which are not "
+    "installed: they ship with Kefu's source, not in its wheel. In a checkout, run "
+    "scripts/setup dev (or pip install -e .) and try again.")
+
+
+def _simulate() -> typer.Typer:
+    # The simulators are a test and development tool outside the runtime package, found by
+    # name like every sub-command (the layers contract keeps kefu_sim above the CLI).
+    try:
+        simulate_app: typer.Typer = importlib.import_module("kefu_sim.cli").app
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "kefu_sim":
+            raise
+        typer.echo(SIMULATORS_MISSING, err=True)
+        raise typer.Exit(2) from None
+    return simulate_app
+
+
 COMMANDS = (
     Lazy("serve", "bot.cli.serve_cmd:serve",
          "Run Kefu: web chat at /, agent console at /console, webhooks, scheduler."),
@@ -35,7 +55,7 @@ COMMANDS = (
     Lazy("audit", "bot.cli.audit_cmd:app", "Search and export the audit log."),
     Lazy("privacy", "bot.cli.privacy_cmd:app", "Privacy: retention purge and members' requests."),
     Lazy("nlu", "bot.cli.nlu_cmd:app", "Train, run and evaluate the NLU model."),
-    Lazy("simulate", "kefu_sim.cli:app", "Run a local platform simulator."),
+    Lazy("simulate", _simulate, "Run a local platform simulator (source checkouts)."),
     Lazy("jobs", "bot.cli.jobs_cmd:app", "Timed jobs: their last runs; run one now."),
     Lazy("integrations", "bot.cli.integrations_cmd:app",
          "API keys for tills and shop systems (purchases and refunds)."),

@@ -1,48 +1,37 @@
-"""The console's own bilingual labels (agents read both; customers never see these)."""
+"""The console's labels in both languages side by side (agents read both; customers never see
+these), from ``console_labels`` of the locale files; and the console's value formats."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from bot.features.cases.sla import zone_of
+from bot.core.i18n import translator
+from bot.core.zones import zone_of
 
-PRIORITIES = {"urgent": "紧急 Urgent", "high": "高 High", "normal": "普通 Normal",
-              "low": "低 Low"}
-KINDS = {"complaint": "投诉 Complaint", "suggestion": "建议 Suggestion",
-         "chat": "人工咨询 Chat"}
-CATEGORIES = {"product": "产品 Product", "service": "服务 Service", "staff": "店员 Staff",
-              "delivery": "配送 Delivery", "other": "其他 Other"}
-STATUSES = {"new": "待认领 New", "open": "处理中 Open", "pending": "等客户 Waiting on customer",
-            "closed": "已结案 Closed"}
-DEADLINES = {"first_response": "首次响应 First reply", "resolution": "解决 Resolution",
-             "paused": "已暂停 Paused", "closed": "已结案 Closed"}
-EVENTS = {
-    "created": "创建工单 Case opened", "queued": "转人工排队 Queued for a person",
-    "claimed": "认领 Claimed", "assigned": "分派 Assigned", "transferred": "转交 Transferred",
-    "note": "内部备注 Internal note", "waiting": "等待客户回复，SLA 暂停 Waiting on customer",
-    "resumed": "客户已回复，SLA 继续 Customer replied", "closed": "结案 Closed",
-    "csat": "满意度评分 Satisfaction rating", "csat_comment": "客户评价 Customer comment",
-    "customer_left": "客户返回机器人 Customer left",
-    "withdrawn": "客户取消排队 Customer withdrew", "sla_warning": "SLA 即将超时 SLA warning",
-    "sla_breach": "SLA 已超时，升级主管 SLA breached, escalated",
-}
-REASONS = {"asked": "客户要求 asked", "misunderstood": "机器人两次未理解 bot misunderstood",
-           "urgent": "紧急投诉 urgent complaint"}
-RESOLUTIONS = {"resolved": "已解决 Resolved", "refund": "退款 Refund",
-               "replacement": "换货 Replacement", "explained": "已解释 Explained",
-               "no_action": "无需处理 No action", "duplicate": "重复 Duplicate",
-               "withdrawn": "客户撤回 Withdrawn"}
-ROLES = {"agent": "客服 Agent", "supervisor": "主管 Supervisor", "admin": "管理员 Admin"}
-LABELS = {"priorities": PRIORITIES, "kinds": KINDS, "categories": CATEGORIES,
-          "statuses": STATUSES, "deadlines": DEADLINES, "events": EVENTS, "reasons": REASONS,
-          "resolutions": RESOLUTIONS, "roles": ROLES}
+GROUPS = ("priorities", "kinds", "categories", "statuses", "deadlines", "events", "reasons",
+          "resolutions", "roles")
+
+
+def _both(key: str) -> str:
+    texts = translator()
+    return f"{texts.text('zh-Hans', key)} {texts.text('en', key)}"
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, str]]:
+    """Each group's codes → their label (``console_labels`` of the locale files)."""
+    return {group: {code: _both(f"console_labels.{group}.{code}")
+                    for code in translator().section("zh-Hans", f"console_labels.{group}")}
+            for group in GROUPS}
 
 
 def deadline_text(body: str) -> str:
     """An SLA event's body (``first_response 2026-11-23 16:00 Asia/Shanghai``) with the
     deadline's name in words."""
     key, _, rest = body.partition(" ")
-    return f"{DEADLINES[key]} {rest}".strip() if key in DEADLINES else body
+    deadlines = labels()["deadlines"]
+    return f"{deadlines[key]} {rest}".strip() if key in deadlines else body
 
 
 def local(moment: datetime | None, zone: str = "Asia/Shanghai",
@@ -71,4 +60,4 @@ def duration(minutes: int) -> str:
         text = f"{hours}h {rest:02d}m"
     else:
         text = f"{rest}m"
-    return f"超时 overdue {text}" if minutes < 0 else text
+    return f"{_both('console_labels.overdue')} {text}" if minutes < 0 else text

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.app import Kefu
 from bot.console.auth import Actor
-from bot.console.labels import LABELS, duration, iso, local, percent
+from bot.console.labels import duration, iso, labels, local, percent
 from bot.features.cases.service import Desk
 from bot.features.security.permissions import Action, Principal, allowed, require
 
@@ -27,7 +27,7 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-TEMPLATES.globals["labels"] = LABELS
+TEMPLATES.globals["labels"] = labels()
 TEMPLATES.filters.update(local=local, iso=iso, percent=percent, duration=duration)
 
 

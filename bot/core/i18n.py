@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import string
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import opencc
 import yaml
 
-from bot.settings import LANGUAGES
+from bot.core.settings import LANGUAGES
 
 LOCALES_DIR = Path(__file__).parent.parent / "locales"
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -66,6 +66,19 @@ class Translator:
     def keys(self, language: str) -> set[str]:
         return set(self._tables[language])
 
+    def section(self, language: str, prefix: str) -> dict[str, str]:
+        """The texts under ``prefix`` in ``language``, by the rest of their key."""
+        start = prefix + "."
+        return {key.removeprefix(start): text for key, text in self._tables[language].items()
+                if key.startswith(start)}
+
+    def words(self, key: str) -> tuple[str, ...]:
+        """What a customer may type for ``key`` (``words.cancel``…) in any language: the
+        ``|``-separated words of every locale, the derived zh-Hant ones included."""
+        found = {word.strip() for table in self._tables.values()
+                 for word in table.get(key, "").split("|") if word.strip()}
+        return tuple(sorted(found, key=lambda word: (-len(word), word)))
+
     def format_date(self, language: str, day: date) -> str:
         return self.text(language, "dates.format", year=day.year, month=day.month, day=day.day,
                          month_name=_MONTHS[day.month - 1])
@@ -74,6 +87,13 @@ class Translator:
 @lru_cache(maxsize=1)
 def translator() -> Translator:
     return Translator()
+
+
+@cache
+def words_pattern(key: str) -> str:
+    """The words of ``key`` as a regex alternation (longest first; a space matches any run of
+    spaces)."""
+    return "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in translator().words(key))
 
 
 def to_simplified(text: str) -> str:

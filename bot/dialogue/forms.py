@@ -12,8 +12,10 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from bot.core.i18n import translator, words_pattern
 from bot.core.messages import Button
 from bot.dialogue.turn import Turn
 from nlu import intents
@@ -23,9 +25,14 @@ SlotParser = Callable[[Turn, str], Any]
 ButtonMaker = Callable[[Turn], tuple[Button, ...]]
 Completion = Callable[[Turn, dict[str, Any]], Awaitable[None]]
 
-CANCEL_WORDS = re.compile(
-    r"^\s*(算了|取消|不用了|不要了|不弄了|退出|結束|结束|cancel|stop|quit|never\s*mind|forget\s*it)"
-    r"[\s.!。！]*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def cancel_words() -> re.Pattern[str]:
+    """The customer gives up the form (``words.cancel`` of the locale files)."""
+    return re.compile(rf"^\s*({words_pattern('words.cancel')})[\s.!。！]*$", re.IGNORECASE)
+
+
 # Intents that may interrupt a form: the customer plainly asks something else.
 NOT_INTERRUPTING = {intents.AFFIRM, intents.DENY, intents.OUT_OF_SCOPE, intents.GREET,
                     intents.THANK}
@@ -167,7 +174,7 @@ async def continue_form(turn: Turn, forms: FormRegistry,
     if slot is None:
         _save(turn, None)
         return False
-    if CANCEL_WORDS.match(turn.text):
+    if cancel_words().match(turn.text):
         _save(turn, None)
         if form.on_cancel is not None:
             await form.on_cancel(turn, values)
@@ -216,9 +223,9 @@ def affirmed(turn: Turn, text: str) -> bool | None:
     if turn.intent == intents.DENY:
         return False
     word = text.strip().lower().rstrip("!.。！")
-    if word in {"是", "是的", "对", "好", "好的", "确认", "確認", "可以", "yes", "y", "ok", "sure"}:
+    if word in translator().words("words.affirm"):
         return True
-    if word in {"不", "不是", "否", "不要", "不用", "no", "n", "nope"}:
+    if word in translator().words("words.deny"):
         return False
     return None
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from bot.core.i18n import words_pattern
 from bot.core.messages import Button
 from bot.dialogue.turn import Reply
 from bot.features.cases import store
@@ -24,10 +26,15 @@ if TYPE_CHECKING:
 
 # Misunderstood messages in a row (counted by dispatch) before a person takes over.
 MISUNDERSTOOD_LIMIT = 2
-RETURN_TO_BOT = re.compile(
-    r"^\s*(/bot|/back|返回机器人|返回機器人|回到机器人|回到機器人|找机器人|找機器人|机器人助手|"
-    r"機器人助手|back\s+to\s+(the\s+)?bot|talk\s+to\s+(the\s+)?bot)[\s.!。！]*$",
-    re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def return_to_bot_words() -> re.Pattern[str]:
+    """The customer wants the bot back (``words.back_to_bot`` of the locale files)."""
+    return re.compile(rf"^\s*({words_pattern('words.back_to_bot')})[\s.!。！]*$",
+                      re.IGNORECASE)
+
+
 REASON_ASKED, REASON_MISUNDERSTOOD, REASON_URGENT = "asked", "misunderstood", "urgent"
 
 
@@ -88,7 +95,7 @@ async def handoff_guard(turn: Turn, call_next: Next) -> None:
     """Silences the bot while an agent owns the conversation; hands over after two
     misunderstood messages in a row."""
     status = turn.conversation.status
-    if status in (WITH_AGENT, QUEUED) and RETURN_TO_BOT.match(turn.text):
+    if status in (WITH_AGENT, QUEUED) and return_to_bot_words().match(turn.text):
         await return_to_bot(turn)
         return
     if status == WITH_AGENT:

@@ -55,7 +55,9 @@ _MONTHS = _alternation(_EN_MONTH)
 _WEEKDAYS = _alternation(_EN_WEEKDAY)
 _FULL_WEEKDAYS = "|".join(w for w in _EN_WEEKDAY if len(w) > 4)
 
-_ISO = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?!\d)")
+# 2026-11-23, 2026/11/23, 2026.11.23, 2026年11月23日 (the birthday handler reads it too).
+YEAR_MONTH_DAY = re.compile(
+    r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?!\d)")
 _ZH_MONTH_DAY = re.compile(
     rf"(?<![\d年])({_NUM})\s*月\s*({_NUM})\s*(?:[日号]|(?![\d{CN_NUMERAL_CHARS}]))"
 )
@@ -167,7 +169,7 @@ def _en_in_days(m: re.Match[str], today: date) -> date | None:
 
 # Most specific first: a span claimed by an earlier pattern is not read again.
 _PATTERNS: Final[tuple[tuple[re.Pattern[str], Resolver], ...]] = (
-    (_ISO, _iso),
+    (YEAR_MONTH_DAY, _iso),
     (_ZH_MONTH_DAY, _zh_month_day),
     (_EN_MONTH_DAY, _en_month_day),
     (_EN_DAY_MONTH, _en_day_month),

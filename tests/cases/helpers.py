@@ -15,6 +15,7 @@ from bot.dialogue.pipeline import Dialogue
 from bot.dialogue.registry import Registry
 from bot.features.cases import agents as agent_store
 from bot.features.cases import store
+from bot.features.cases.service import Desk
 from handlers import register_all
 from tests.conftest import FIXED_NOW
 
@@ -80,3 +81,20 @@ async def get_case(kefu: Kefu, case_id: int) -> Case:
         case = await store.get_case(session, case_id=case_id)
     assert case is not None
     return case
+
+
+async def act(kefu: Kefu, case_id: int, agent: Agent, what: str, now: datetime = FIXED_NOW,
+              **values: str) -> None:
+    desk = Desk(kefu.settings, kefu.services.translator, channels=kefu.services.channels)
+    async with transaction(kefu.sessions) as session:
+        case = await store.get_case(session, case_id=case_id)
+        me = await session.get(Agent, agent.id)
+        assert case is not None and me is not None
+        if what == "claim":
+            await desk.claim(session, case=case, agent=me, now=now)
+        elif what == "reply":
+            await desk.reply(session, case=case, agent=me, text=values["text"], now=now)
+        elif what == "wait":
+            await desk.wait_for_customer(session, case=case, agent=me, now=now)
+        elif what == "close":
+            await desk.close(session, case=case, agent=me, code="resolved", now=now)

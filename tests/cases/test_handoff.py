@@ -9,11 +9,10 @@ from sqlalchemy import select
 from bot.app import Kefu
 from bot.core.storage.db import transaction
 from bot.core.storage.models import Conversation, OutboxMessage
-from bot.core.storage.models_cases import Agent, Case
-from bot.features.cases import store
-from bot.features.cases.service import Desk
+from bot.core.storage.models_cases import Case
 from tests.cases.helpers import (
     Clock,
+    act,
     add_agent,
     dialogue,
     file_complaint,
@@ -25,23 +24,6 @@ from tests.cases.helpers import (
 from tests.conftest import FIXED_NOW
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-async def act(kefu: Kefu, case_id: int, agent: Agent, what: str, now: datetime = FIXED_NOW,
-              **values: str) -> None:
-    desk = Desk(kefu.settings, kefu.services.translator, channels=kefu.services.channels)
-    async with transaction(kefu.sessions) as session:
-        case = await store.get_case(session, case_id=case_id)
-        me = await session.get(Agent, agent.id)
-        assert case is not None and me is not None
-        if what == "claim":
-            await desk.claim(session, case=case, agent=me, now=now)
-        elif what == "reply":
-            await desk.reply(session, case=case, agent=me, text=values["text"], now=now)
-        elif what == "wait":
-            await desk.wait_for_customer(session, case=case, agent=me, now=now)
-        elif what == "close":
-            await desk.close(session, case=case, agent=me, code="resolved", now=now)
 
 
 async def conversation_status(kefu: Kefu, case: Case) -> str:

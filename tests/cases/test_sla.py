@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.features.cases.settings import CasesSettings, parse_minutes
+from bot.core.settings import parse_minutes
+from bot.features.cases.settings import CasesSettings
 from bot.features.cases.sla import (
     calendar_for,
     case_zone,

@@ -11,8 +11,7 @@ import pytest
 from bot.app import Kefu
 from bot.features.cases.sla import calendar_for
 from scheduler.sla import check_deadlines
-from tests.cases.helpers import Clock, add_agent, dialogue, file_complaint, get_case, say
-from tests.cases.test_handoff import act
+from tests.cases.helpers import Clock, act, add_agent, dialogue, file_complaint, get_case, say
 from tests.conftest import FIXED_NOW, make_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

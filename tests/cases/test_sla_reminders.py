@@ -39,7 +39,7 @@ async def test_warning_then_escalation_once_each(kefu: Kefu) -> None:
 
 
 async def test_the_warning_goes_to_the_assignee(kefu: Kefu) -> None:
-    from tests.cases.test_handoff import act
+    from tests.cases.helpers import act
 
     agent = await add_agent(kefu)
     d = dialogue(kefu, Clock())
@@ -73,7 +73,7 @@ async def test_a_breach_noticed_after_hours_is_escalated_when_the_desk_opens(kef
 
 
 async def test_paused_cases_are_not_chased(kefu: Kefu) -> None:
-    from tests.cases.test_handoff import act
+    from tests.cases.helpers import act
 
     agent = await add_agent(kefu)
     d = dialogue(kefu, Clock())

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
-from bot.app import Kefu
+from bot.app import Kefu, build_kefu
+from bot.cli.nlu_setup import build_nlu
+from bot.console.demo import seed_console
+from bot.core.storage.db import transaction
+from bot.features.demo.seed import seed_demo
 from bot.server.asgi import create_app
-from tests.cases.helpers import PASSWORD, add_agent
+from bot.settings import Settings
+from tests.cases.helpers import PASSWORD, Clock, add_agent
 from tests.conftest import FIXED_NOW
+from tests.console.browser import Server, free_port
 
 BASE = "http://kefu.test"
 HTML = {"accept": "text/html"}
@@ -100,3 +109,33 @@ async def login(app: FastAPI, team: dict[str, int]) -> AsyncIterator[Login]:
     yield sign
     for client in clients:
         await client.aclose()
+
+
+# A real server on a free port (uvicorn), demo data, a fixed clock: for the browser tests.
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[Server]:
+    clock = Clock(FIXED_NOW - timedelta(hours=3, minutes=30))  # Monday 10:30 in Shanghai
+    kefu = await build_kefu(settings, nlu=build_nlu(settings), clock=clock)
+    async with transaction(kefu.sessions) as session:
+        await seed_demo(session, directory=kefu.directory, settings=settings, now=FIXED_NOW)
+        await seed_console(session, now=FIXED_NOW)
+    app = create_app(kefu, close_on_shutdown=False, background=False)
+    app.state.console_clock = clock
+    app.state.console_poll_seconds = 0.2
+    app.state.web_poll_seconds = 0.2
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on")
+    running = uvicorn.Server(config)
+    task = asyncio.create_task(running.serve())
+    for _ in range(200):  # up to 10 s for the server to listen
+        if running.started:
+            break
+        await asyncio.sleep(0.05)
+    assert running.started, "the test server did not start"
+    try:
+        yield Server(f"http://127.0.0.1:{port}", kefu, clock)
+    finally:
+        running.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        await kefu.aclose()

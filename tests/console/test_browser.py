@@ -6,87 +6,23 @@ the customer is asked for a rating. Screenshots of the console land in docs/.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from bot.app import Kefu, build_kefu
-from bot.cli.nlu_setup import build_nlu
-from bot.console.demo import seed_console
 from bot.core.messages import InboundMessage
 from bot.core.storage.db import transaction
-from bot.features.demo.seed import seed_demo
-from bot.server.asgi import create_app
-from bot.settings import Settings
-from tests.cases.helpers import Clock
 from tests.conftest import FIXED_NOW, ROOT
+from tests.console.browser import ARGS, BROWSER_MARKS, CHROMIUM, UPDATE_DOCS, Server
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Screenshots go to docs/ only when asked (KEFU_UPDATE_SCREENSHOTS=1), so that an ordinary
-# test run leaves the checkout unchanged; otherwise to the test's temporary directory.
-UPDATE_DOCS = os.environ.get("KEFU_UPDATE_SCREENSHOTS") == "1"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 ATTACK = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed (test extra)")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at "
-                       "/usr/bin/chromium: run scripts/install-browser (needs apt-get)"),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    kefu: Kefu
-    clock: Clock
-
-
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[Server]:
-    clock = Clock(FIXED_NOW - timedelta(hours=3, minutes=30))  # Monday 10:30 in Shanghai
-    kefu = await build_kefu(settings, nlu=build_nlu(settings), clock=clock)
-    async with transaction(kefu.sessions) as session:
-        await seed_demo(session, directory=kefu.directory, settings=settings, now=FIXED_NOW)
-        await seed_console(session, now=FIXED_NOW)
-    app = create_app(kefu, close_on_shutdown=False, background=False)
-    app.state.console_clock = clock
-    app.state.console_poll_seconds = 0.2
-    app.state.web_poll_seconds = 0.2
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on")
-    running = uvicorn.Server(config)
-    task = asyncio.create_task(running.serve())
-    for _ in range(200):  # up to 10 s for the server to listen
-        if running.started:
-            break
-        await asyncio.sleep(0.05)
-    assert running.started, "the test server did not start"
-    try:
-        yield Server(f"http://127.0.0.1:{port}", kefu, clock)
-    finally:
-        running.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
-        await kefu.aclose()
+pytestmark = BROWSER_MARKS
 
 
 async def earlier_cases(server: Server) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 from bot.core import audit
 from bot.core.storage.db import transaction
 from tests.conftest import ROOT
-from tests.console.test_browser import ARGS, CHROMIUM, UPDATE_DOCS, Server, pytestmark, server
+from tests.console.browser import ARGS, BROWSER_MARKS, CHROMIUM, UPDATE_DOCS, Server
 
-__all__ = ["pytestmark", "server"]  # the module's marks and the live server fixture
+pytestmark = BROWSER_MARKS  # the live server is the `server` fixture of conftest.py
 
 
 async def test_a_supervisor_audits_and_exports_in_a_browser(server: Server,

@@ -1,8 +1,6 @@
 """`kefu agents` and the demo's console logins, as an operator runs them."""
 
-from tests.bot.cli.test_cli import Cli, cli
-
-__all__ = ["cli"]  # the fixture: real processes on SQLite and PostgreSQL
+from tests.cli_runner import Cli
 
 
 def test_agents_add_and_list(cli: Cli) -> None:

@@ -11,8 +11,7 @@ from bot.core.storage.db import transaction
 from bot.features.cases import store
 from bot.outbox.web_delivery import take_pending
 from bot.server.routes.web_stream import web_messages
-from tests.cases.helpers import Clock, add_agent, dialogue, file_complaint, say
-from tests.cases.test_handoff import act
+from tests.cases.helpers import Clock, act, add_agent, dialogue, file_complaint, say
 from tests.conftest import FIXED_NOW
 
 

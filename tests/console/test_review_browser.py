@@ -20,7 +20,7 @@ from bot.features.demo.seed import seed_demo
 from bot.server.asgi import create_app
 from bot.settings import Settings
 from tests.conftest import FIXED_NOW, ROOT
-from tests.console.test_browser import ARGS, CHROMIUM, UPDATE_DOCS, free_port
+from tests.console.browser import ARGS, CHROMIUM, UPDATE_DOCS, free_port
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed (test extra)")

@@ -11,13 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROOT
-from tests.console import test_browser as browser
-from tests.console.test_browser import ARGS, CHROMIUM, UPDATE_DOCS, Server
+import pytest
 
-# The same real server (uvicorn on a free port, demo data, fixed clock) and the same skips.
-server = browser.server
-pytestmark = browser.pytestmark
+from tests.conftest import ROOT
+from tests.console.browser import ARGS, BROWSER_MARKS, CHROMIUM, UPDATE_DOCS, Server
+
+# The real server is the `server` fixture of conftest.py (uvicorn on a free port, demo data,
+# fixed clock); the same skips as every browser test.
+playwright_api = pytest.importorskip(
+    "playwright.async_api", reason="the playwright package is not installed (test extra)")
+pytestmark = BROWSER_MARKS
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1360, "height": 860}

@@ -117,14 +117,24 @@ def test_fuzz_any_text_parses(nlu: EmbeddedNlu, text: str) -> None:
         assert 0 <= entity.start < entity.end <= len(text)
 
 
+# Mainland mobile numbers on prefixes in use (140–149 are data-only: not a phone to bind).
+_MOBILE = st.builds(lambda head, tail: head + tail,
+                    st.sampled_from(["130", "135", "138", "139", "150", "158", "166", "177",
+                                     "186", "188", "199"]),
+                    st.from_regex(r"[0-9]{8}", fullmatch=True))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(prefix=st.text(max_size=20), digits=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+@given(prefix=st.text(max_size=20), digits=_MOBILE)
 def test_fuzz_phone_offsets_point_at_the_number(nlu: EmbeddedNlu, prefix: str,
                                                  digits: str) -> None:
     text = f"{prefix} 绑定 {digits} "
-    for entity in nlu.parse_sync(text, today=TODAY).entities:
-        if entity.entity == "phone" and str(entity.value).endswith(digits):
-            assert text[entity.start:entity.end] == digits
+    phones = [e for e in nlu.parse_sync(text, today=TODAY).entities
+              if e.entity == "phone" and str(e.value).endswith(digits)]
+    # The number stands alone between spaces: it is always found, and its offsets point at it.
+    assert phones, text
+    for entity in phones:
+        assert text[entity.start:entity.end] == digits
 
 
 async def test_async_parse_and_protocol(nlu: EmbeddedNlu) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from tests.bot.cli.test_cli import Cli, cli  # noqa: F401  (the fixture)
+from tests.cli_runner import Cli
 
 
 def test_preview_lists_the_spring_festival_greeting_of_consenting_demo_members(
-        cli: Cli) -> None:  # noqa: F811
+        cli: Cli) -> None:
     cli("demo", "seed")
     rows = json.loads(cli("greetings", "preview", "--on", "2027-02-06", "--json").stdout)
     # The demo records greetings consent for demo-silver and demo-gold only (demo-diamond
@@ -26,6 +26,6 @@ def test_preview_lists_the_spring_festival_greeting_of_consenting_demo_members(
     assert "生日礼券100元" in birthday[0]["text"]
 
 
-def test_preview_refuses_a_malformed_day(cli: Cli) -> None:  # noqa: F811
+def test_preview_refuses_a_malformed_day(cli: Cli) -> None:
     result = cli("greetings", "preview", "--on", "2027-13-01", check=False)
     assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.app_proactive import planner_for
+from bot.app_proactive import load_proactive, planner_for
 from bot.core.storage.db import transaction
 from bot.core.storage.models import ChannelIdentity, OutboxMessage
 from bot.features.proactive.greetings import NO_CHANNEL, NO_CONSENT, Planner
@@ -135,7 +135,7 @@ async def test_config_edits_apply_without_a_restart(kefu: Kefu, tmp_path: Path) 
     config = tmp_path / "config.yml"
     raw: dict[str, Any] = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    live = LiveProactive(kefu.settings.proactive, config)
+    live = LiveProactive(kefu.settings.proactive, config, load_proactive)
     planner = planner_for(kefu, live)
     day = date(2027, 9, 15)
     async with kefu.sessions() as session:

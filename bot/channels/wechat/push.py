@@ -18,7 +18,6 @@ from wechatpy.utils import check_signature
 from bot.channels.wechat import NAME
 from bot.channels.windows import EVENT_WINDOW, MESSAGE_WINDOW
 from bot.core.messages import UNSUBSCRIBED_EVENT, InboundMessage
-from bot.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
 # messages.channel_message_id holds 128 characters.
@@ -43,15 +42,6 @@ class WeChatKeys:
     aes_keys: tuple[str, ...] = ()
 
 
-def keys_from(settings: Settings) -> WeChatKeys | None:
-    """The account's keys, or ``None`` when WeChat is not configured here."""
-    if not settings.channels.wechat.enabled or settings.wechat_token is None:
-        return None
-    aes = [settings.wechat_aes_key.get_secret_value()] if settings.wechat_aes_key else []
-    if settings.wechat_aes_key_previous is not None:
-        aes.append(settings.wechat_aes_key_previous.get_secret_value())
-    return WeChatKeys(token=settings.wechat_token.get_secret_value(),
-                      app_id=settings.wechat_app_id or "", aes_keys=tuple(aes))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.i18n import Translator
 from bot.core.messages import OutboundMessage
 from bot.core.storage.models_cases import Case
-from bot.features.cases.sla import zone_of
+from bot.core.zones import zone_of
+from bot.features.alerts.settings import AlertsConfig
 from bot.outbox import store as outbox
-from bot.settings import Settings
 
 # The outbox channel of the WeCom group robot; Telegram alerts use the telegram channel.
 WECOM = "oncall-wecom"
@@ -20,7 +20,7 @@ TELEGRAM = "telegram"
 PURPOSE = "alert"
 
 
-def targets(settings: Settings) -> list[tuple[str, str]]:
+def targets(settings: AlertsConfig) -> list[tuple[str, str]]:
     """(outbox channel, recipient) of every configured on-call chat."""
     found = []
     if settings.alerts.wecom_webhook_url:
@@ -30,7 +30,7 @@ def targets(settings: Settings) -> list[tuple[str, str]]:
     return found
 
 
-async def send_alert(session: AsyncSession, settings: Settings, *, text: str, key: str,
+async def send_alert(session: AsyncSession, settings: AlertsConfig, *, text: str, key: str,
                      now: datetime) -> int:
     """Enqueues ``text`` to every on-call chat; returns how many were new."""
     added = 0
@@ -42,7 +42,7 @@ async def send_alert(session: AsyncSession, settings: Settings, *, text: str, ke
     return added
 
 
-def _link(settings: Settings, case: Case) -> str:
+def _link(settings: AlertsConfig, case: Case) -> str:
     base = settings.server.public_url
     return f"{base.rstrip('/')}/console/cases/{case.id}" if base else ""
 
@@ -51,7 +51,7 @@ def _local(case: Case, when: datetime | None) -> str:
     return "-" if when is None else f"{when.astimezone(zone_of(case.timezone)):%m-%d %H:%M}"
 
 
-async def urgent_case(session: AsyncSession, settings: Settings, translator: Translator, *,
+async def urgent_case(session: AsyncSession, settings: AlertsConfig, translator: Translator, *,
                       case: Case, now: datetime) -> int:
     """An urgent case was opened: on-call hears of it now, business hours or not."""
     if not settings.alerts.urgent_cases:
@@ -64,7 +64,7 @@ async def urgent_case(session: AsyncSession, settings: Settings, translator: Tra
                             now=now)
 
 
-async def breach(session: AsyncSession, settings: Settings, translator: Translator, *,
+async def breach(session: AsyncSession, settings: AlertsConfig, translator: Translator, *,
                  case: Case, deadline: str, due: datetime, now: datetime) -> int:
     """A deadline passed (the supervisors were told in the console too)."""
     if not settings.alerts.breaches:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.core.settings import ServerSettings
 
 
 class AlertsSettings(BaseModel):
@@ -35,3 +38,13 @@ class AlertsSettings(BaseModel):
     @property
     def enabled(self) -> bool:
         return bool(self.wecom_webhook_url or self.telegram_chat_id)
+
+
+class AlertsConfig(Protocol):
+    """What on-call alerts read from the settings (the composed Settings is one)."""
+
+    @property
+    def alerts(self) -> AlertsSettings: ...
+
+    @property
+    def server(self) -> ServerSettings: ...

@@ -9,7 +9,7 @@ import httpx
 
 from bot.core.crypto import mask_phone
 from bot.core.errors import ConfigError, KefuError
-from bot.settings import Settings
+from bot.features.binding.settings import SmsConfig
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class HttpCodeSender:
         log.info("one-time code sent to %s", mask_phone(phone))
 
 
-def build_code_sender(settings: Settings) -> CodeSender:
+def build_code_sender(settings: SmsConfig) -> CodeSender:
     """The sender ``sms.provider`` names.
 
     Raises:

@@ -34,6 +34,7 @@ from bot.features.cases.errors import (
     ReplyBlockedError,
 )
 from bot.features.cases.priority import priority_for
+from bot.features.cases.settings import CasesConfig
 from bot.features.cases.sla import (
     calendar_for,
     case_zone,
@@ -44,7 +45,6 @@ from bot.features.cases.sla import (
 )
 from bot.features.cases.sla_marks import mark
 from bot.outbox import store as outbox
-from bot.settings import Settings
 
 BOT, QUEUED, WITH_AGENT = "bot", "queued", "agent"
 # How a case ended; reports group by these.
@@ -77,7 +77,7 @@ class Desk:
 
     __slots__ = ("calendar", "channels", "settings", "translator")
 
-    def __init__(self, settings: Settings, translator: Translator, *,
+    def __init__(self, settings: CasesConfig, translator: Translator, *,
                  channels: ChannelRegistry | None = None) -> None:
         self.settings = settings
         self.translator = translator

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, time
-from typing import Annotated, Any, Literal
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.core.settings import AppSettings
+from bot.core.settings import Minutes as Minutes
+from bot.features.alerts.settings import AlertsConfig
+from bot.features.knowledge.settings import StoresConfig
+from bot.features.security.console_settings import ConsoleSettings
 
 Priority = Literal["urgent", "high", "normal", "low"]
 PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "normal", "low")
-
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)
-
-
-def parse_minutes(value: Any) -> Any:
-    """``90``, ``"90m"``, ``"2h"`` or ``"1h30m"`` → minutes; other values pass to validation."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match is None or not any(match.groups()):
-            raise ValueError(f"duration {value!r} is not understood; write minutes like '30m', "
-                             "hours like '2h', or both like '1h30m'")
-        return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
-    return value
-
-
-Minutes = Annotated[int, BeforeValidator(parse_minutes), Field(ge=1, le=60 * 24 * 60)]
-
 
 def as_priority(value: str) -> Priority:
     """A stored priority string as the literal type; unknown values count as normal."""
@@ -131,3 +119,17 @@ class CasesSettings(_Section):
             return base
         return SlaTarget(first_response=override.first_response or base.first_response,
                          resolution=override.resolution or base.resolution)
+
+
+class CasesConfig(AlertsConfig, StoresConfig, Protocol):
+    """What the cases desk reads from the settings (the composed Settings is one): its
+    section, the agents' reply limit, where stores are (their time zones) and the alerts."""
+
+    @property
+    def app(self) -> AppSettings: ...
+
+    @property
+    def cases(self) -> CasesSettings: ...
+
+    @property
+    def console(self) -> ConsoleSettings: ...

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from bot.core.zones import zone_of as zone_of  # the cases' clocks run in these zones
 from bot.features.cases.calendar import BusinessCalendar
-from bot.features.cases.settings import CasesSettings, Priority
-from bot.settings import Settings
+from bot.features.cases.settings import CasesConfig, CasesSettings, Priority
 
 Urgency = Literal["ok", "soon", "warning", "breached", "paused", "met"]
 
 
-def case_zone(settings: Settings, *, store_code: str | None,
+def case_zone(settings: CasesConfig, *, store_code: str | None,
               member_timezone: str | None) -> str:
     """The zone a case's clock runs in: its store's, else the member's, else the default."""
     if store_code:
@@ -22,13 +22,6 @@ def case_zone(settings: Settings, *, store_code: str | None,
             if store.code == store_code:
                 return store.timezone
     return member_timezone or settings.app.default_timezone
-
-
-def zone_of(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
 
 
 def calendar_for(cases: CasesSettings) -> BusinessCalendar:

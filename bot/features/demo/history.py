@@ -21,10 +21,9 @@ from bot.core.storage.models import ChannelIdentity, Conversation, Message
 from bot.core.storage.models_cases import Case, CaseEvent
 from bot.features.cases import store as case_store
 from bot.features.cases.calendar import BusinessCalendar
-from bot.features.cases.settings import as_priority
+from bot.features.cases.settings import CasesConfig, as_priority
 from bot.features.cases.sla import calendar_for, deadlines, zone_of
 from bot.features.kpis import periods
-from bot.settings import Settings
 
 SENDER = "demo-history-{:04d}"
 CHANNELS = (("wechat", 5), ("web", 3), ("telegram", 2))
@@ -53,7 +52,7 @@ class _Plan:
     per_day: dict[str, int] = field(default_factory=dict)
 
 
-async def seed_history(session: AsyncSession, *, settings: Settings, now: datetime) -> int:
+async def seed_history(session: AsyncSession, *, settings: CasesConfig, now: datetime) -> int:
     """Seeds conversations from the start of the previous quarter until yesterday; returns
     how many conversations it created (0 when the history exists already)."""
     if await member_store.find_identity(session, channel="web",
@@ -110,7 +109,7 @@ async def _insert(session: AsyncSession, plan: _Plan) -> None:
         await session.execute(insert(CaseEvent), events)
 
 
-def _conversation(plan: _Plan, rng: random.Random, settings: Settings,
+def _conversation(plan: _Plan, rng: random.Random, settings: CasesConfig,
                   calendar: BusinessCalendar, *, channel: str, at: datetime, improved: bool,
                   now: datetime) -> None:
     index = len(plan.conversations)

@@ -14,9 +14,9 @@ from bot.core.storage.models import Member
 from bot.features.loyalty.ledger import add_purchase, add_transaction
 from bot.features.loyalty.points import ADJUST, EARN, EXPIRE, REDEEM, lot_expiry
 from bot.features.loyalty.service import member_standing
+from bot.features.loyalty.settings import LoyaltyConfig
 from bot.features.members.directory import Directory
 from bot.features.privacy import requests
-from bot.settings import Settings
 
 DEMO_CHANNELS = ("web", "console")
 # WeChat followers the demo binds (openids as the WeChat simulator's users have them).
@@ -71,7 +71,7 @@ class SeedReport:
 
 
 async def seed_demo(
-    session: AsyncSession, *, directory: Directory, settings: Settings, now: datetime
+    session: AsyncSession, *, directory: Directory, settings: LoyaltyConfig, now: datetime
 ) -> SeedReport:
     """Creates what is missing; running it again changes nothing."""
     created = 0

@@ -13,7 +13,7 @@ import holidays
 import opencc
 
 from bot.core.i18n import to_simplified
-from bot.settings import Settings, Store
+from bot.features.knowledge.settings import Store, StoresConfig
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def _norm(text: str) -> str:
     return to_simplified(text).strip().lower()
 
 
-def find_stores(settings: Settings, *, store: str | None = None,
+def find_stores(settings: StoresConfig, *, store: str | None = None,
                 city: str | None = None) -> list[Store]:
     """The store named (code, name or alias), else the stores of the city named."""
     if store:
@@ -51,7 +51,7 @@ def find_stores(settings: Settings, *, store: str | None = None,
     return []
 
 
-def mentioned_stores(settings: Settings, text: str) -> list[Store]:
+def mentioned_stores(settings: StoresConfig, text: str) -> list[Store]:
     """Stores whose name, alias or city appears in ``text`` (when no NLU found them)."""
     words = _norm(text)
     for candidate in settings.stores:
@@ -64,17 +64,17 @@ def mentioned_stores(settings: Settings, text: str) -> list[Store]:
     return []
 
 
-def cities(settings: Settings) -> list[str]:
+def cities(settings: StoresConfig) -> list[str]:
     """Cities with a store, in config order."""
     return list(dict.fromkeys(s.city for s in settings.stores))
 
 
-def city_names(settings: Settings, city: str) -> list[str]:
+def city_names(settings: StoresConfig, city: str) -> list[str]:
     aliases = next((s.city_aliases for s in settings.stores if s.city == city), [])
     return [_norm(city), *map(_norm, aliases)]
 
 
-def city_label(settings: Settings, city: str, language: str) -> str:
+def city_label(settings: StoresConfig, city: str, language: str) -> str:
     """上海 / 上海 / Shanghai: the config's name, or its first Latin alias in English."""
     if language == "en":
         aliases = next((s.city_aliases for s in settings.stores if s.city == city), [])

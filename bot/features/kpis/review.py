@@ -13,7 +13,7 @@ from bot.features.kpis.catalogue import CATALOGUE, KpiDef, meets
 from bot.features.kpis.compute import Kpis, compute
 from bot.features.kpis.load import load_rows
 from bot.features.kpis.rows import Filters, KpiRows, Period
-from bot.settings import Settings
+from bot.features.kpis.settings import KpisConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +43,11 @@ class Review:
     zone: ZoneInfo
 
 
-def review_zone(settings: Settings) -> ZoneInfo:
+def review_zone(settings: KpisConfig) -> ZoneInfo:
     return ZoneInfo(settings.kpis.timezone or settings.app.default_timezone)
 
 
-def targets(settings: Settings) -> dict[str, float | None]:
+def targets(settings: KpisConfig) -> dict[str, float | None]:
     configured: dict[str, float | None] = settings.kpis.targets.model_dump()
     return configured
 
@@ -74,7 +74,7 @@ def weekly(rows: KpiRows, period: Period, *, zone: ZoneInfo, as_of: datetime,
     return result
 
 
-async def build_review(session: AsyncSession, *, settings: Settings, period: Period,
+async def build_review(session: AsyncSession, *, settings: KpisConfig, period: Period,
                        now: datetime, filters: Filters = Filters()) -> Review:
     zone = review_zone(settings)
     before = periods.previous(period, zone)

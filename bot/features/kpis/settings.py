@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.features.cases.settings import Minutes
+from bot.core.settings import AppSettings, Minutes
 
 Share = float  # a fraction 0–1
 
@@ -35,3 +37,13 @@ class KpiSettings(_Section):
     # The zone quarters and dates of `kefu report` are read in (default: app.default_timezone).
     timezone: str | None = None
     targets: KpiTargets = KpiTargets()
+
+
+class KpisConfig(Protocol):
+    """What the KPI review reads from the settings (the composed Settings is one)."""
+
+    @property
+    def app(self) -> AppSettings: ...
+
+    @property
+    def kpis(self) -> KpiSettings: ...

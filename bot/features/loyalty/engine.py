@@ -30,8 +30,8 @@ from bot.features.loyalty.earning import (
 from bot.features.loyalty.ledger import add_purchase, add_transaction, lock_member
 from bot.features.loyalty.points import ADJUST, EARN, lot_expiry
 from bot.features.loyalty.service import MemberStanding, member_standing, member_zone, tier_at
+from bot.features.loyalty.settings import LoyaltyConfig
 from bot.features.loyalty.vouchers import issue_vouchers
-from bot.settings import Settings
 
 PURCHASE = "purchase"
 REFUND = "refund"
@@ -130,7 +130,7 @@ async def record_purchase(
     member: Member,
     birthday: date | None,
     purchase: PurchaseIn,
-    settings: Settings,
+    settings: LoyaltyConfig,
     now: datetime,
     source: str,
     tier: str | None = None,
@@ -184,7 +184,7 @@ async def record_purchase(
 
 
 async def record_refund(
-    session: AsyncSession, *, refund: RefundIn, settings: Settings, now: datetime, source: str
+    session: AsyncSession, *, refund: RefundIn, settings: LoyaltyConfig, now: datetime, source: str
 ) -> Outcome:
     """Takes back the refunded share of the points the purchase earned: from what the member
     has left, the rest as a negative adjustment their next earnings pay back.
@@ -240,7 +240,7 @@ async def record_refund(
 
 
 async def _settle(
-    session: AsyncSession, *, receipt_id: int, member: Member, settings: Settings,
+    session: AsyncSession, *, receipt_id: int, member: Member, settings: LoyaltyConfig,
     now: datetime, points: int,
 ) -> MemberStanding:
     """The standing after the write; its balance is stored on the receipt so that a repeat

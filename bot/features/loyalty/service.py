@@ -17,6 +17,7 @@ from bot.features.loyalty.ledger import (
     save_snapshot,
 )
 from bot.features.loyalty.points import PointsSummary, Replay, sort_key
+from bot.features.loyalty.settings import LoyaltyConfig
 from bot.features.loyalty.tiers import (
     Activity,
     UpgradeGap,
@@ -24,7 +25,6 @@ from bot.features.loyalty.tiers import (
     months_between,
     upgrade_gap,
 )
-from bot.settings import Settings
 
 # A replay of more new entries than this is kept as the member's snapshot.
 SNAPSHOT_AFTER = 200
@@ -41,7 +41,7 @@ class MemberStanding:
     zone: ZoneInfo
 
 
-def member_zone(member: Member, settings: Settings) -> ZoneInfo:
+def member_zone(member: Member, settings: LoyaltyConfig) -> ZoneInfo:
     try:
         return ZoneInfo(member.timezone or settings.app.default_timezone)
     except (KeyError, ValueError):
@@ -89,7 +89,7 @@ async def points_summary(
 
 
 async def tier_at(
-    session: AsyncSession, *, member: Member, settings: Settings, moment: datetime
+    session: AsyncSession, *, member: Member, settings: LoyaltyConfig, moment: datetime
 ) -> str:
     """The tier the member had at ``moment``: from their activity in the window before it."""
     zone = member_zone(member, settings)
@@ -107,7 +107,7 @@ async def tier_at(
 
 
 async def member_standing(
-    session: AsyncSession, *, member: Member, settings: Settings, now: datetime
+    session: AsyncSession, *, member: Member, settings: LoyaltyConfig, now: datetime
 ) -> MemberStanding:
     """Computes the tier and points; stores the tier on the member when it changed."""
     zone = member_zone(member, settings)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.storage import stock as store
-from bot.settings import Reward
+from bot.features.loyalty.settings import Reward
 
 
 async def stock_left(session: AsyncSession, rewards: list[Reward],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.settings import TierRule
+from bot.features.loyalty.settings import TierRule
 
 TIER_ORDER = ("standard", "silver", "gold", "diamond")
 

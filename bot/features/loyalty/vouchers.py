@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.storage import vouchers as store
 from bot.core.storage.models import Member
-from bot.settings import Settings, TierRule, TierVoucher
+from bot.features.loyalty.settings import LoyaltyConfig, TierRule, TierVoucher
 
 
 def period_of(voucher: TierVoucher, day: date) -> str:
@@ -30,7 +30,7 @@ def due_vouchers(rule: TierRule, *, birthday: date | None,
 
 async def issue_vouchers(
     session: AsyncSession, *, member: Member, tier: str, birthday: date | None, day: date,
-    settings: Settings, now: datetime,
+    settings: LoyaltyConfig, now: datetime,
 ) -> list[str]:
     """Puts the due vouchers into the member's rewards; returns the codes newly issued (a
     voucher already issued for its period is not issued again)."""

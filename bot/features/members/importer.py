@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import ImportValidationError, KefuError
 from bot.core.phones import normalize_phone
+from bot.core.settings import LANGUAGES
 from bot.core.storage import members as member_store
 from bot.core.storage.models import Member
 from bot.features.loyalty.engine import PurchaseIn, Refused, record_purchase
 from bot.features.loyalty.ledger import add_purchase, add_transaction
 from bot.features.loyalty.points import ADJUST, EARN, EXPIRE, REDEEM, lot_expiry
+from bot.features.loyalty.settings import LoyaltyConfig
 from bot.features.members.directory import Directory
-from bot.settings import LANGUAGES, Settings
 
 MEMBER_NO = re.compile(r"^M\d{4,12}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -119,7 +120,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
 
 
-def validate(rows: Iterable[dict[str, str]], *, settings: Settings,
+def validate(rows: Iterable[dict[str, str]], *, settings: LoyaltyConfig,
              today: date) -> tuple[list[Row], list[str]]:
     """Parses every row; returns the good rows and one message per bad row (line numbers
     count the header as line 1)."""
@@ -133,7 +134,7 @@ def validate(rows: Iterable[dict[str, str]], *, settings: Settings,
     return parsed, errors
 
 
-def _parse_row(line: int, row: dict[str, str], *, settings: Settings, today: date) -> Row:
+def _parse_row(line: int, row: dict[str, str], *, settings: LoyaltyConfig, today: date) -> Row:
     record = row.get("record", "").lower()
     member_no = row.get("member_no", "").upper()
     if not MEMBER_NO.match(member_no):
@@ -229,7 +230,7 @@ async def apply(
     rows: list[Row],
     *,
     directory: Directory,
-    settings: Settings,
+    settings: LoyaltyConfig,
     now: datetime,
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -298,7 +299,7 @@ async def apply(
 
 
 async def _upsert_member(
-    session: AsyncSession, row: MemberRow, *, directory: Directory, settings: Settings,
+    session: AsyncSession, row: MemberRow, *, directory: Directory, settings: LoyaltyConfig,
     now: datetime, cache: dict[str, Member], report: ImportReport,
 ) -> str | None:
     member = cache.get(row.member_no) or await member_store.find_member_by_no(

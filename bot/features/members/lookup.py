@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.phones import normalize_phone
 from bot.core.storage import members as member_store
 from bot.core.storage.models import Member
+from bot.features.loyalty.settings import LoyaltyConfig
 from bot.features.members.directory import Directory
 from bot.features.members.plugin import MemberDirectory
-from bot.settings import Settings
 
 _MEMBER_NO = re.compile(r"^M\d{4,12}$", re.IGNORECASE)
 
@@ -44,7 +44,7 @@ async def find_member_for_api(
 
 async def resolve_member(
     session: AsyncSession, *, directory: Directory, plugin: MemberDirectory | None,
-    reference: str, settings: Settings, now: datetime,
+    reference: str, settings: LoyaltyConfig, now: datetime,
 ) -> FoundMember | None:
     """The member ``reference`` names. With a plug-in, the plug-in decides: a member it
     finds that Kefu does not know yet is added to Kefu's tables (their ledger lives here)."""

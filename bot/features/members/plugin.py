@@ -15,7 +15,7 @@ from datetime import date
 from typing import Protocol
 
 from bot.core.plugins import plugin_factory
-from bot.settings import Settings
+from bot.features.members.settings import MembersConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class MemberDirectory(Protocol):
         ...
 
 
-def member_directory(settings: Settings) -> MemberDirectory | None:
+def member_directory(settings: MembersConfig) -> MemberDirectory | None:
     """The configured member directory, or ``None`` for Kefu's own tables.
 
     Raises:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.plugins import plugin_factory
-from bot.settings import Settings
+from bot.features.orders.settings import OrdersConfig
 
 # Status codes an order system reports; the bot has a sentence for each in every language.
 STATUSES = ("placed", "paid", "packed", "shipped", "delivered", "cancelled", "returned")
@@ -34,7 +34,7 @@ class OrderSystem(Protocol):
         ...
 
 
-def order_system(settings: Settings) -> OrderSystem | None:
+def order_system(settings: OrdersConfig) -> OrderSystem | None:
     """The configured order system, or ``None`` when none is configured.
 
     Raises:

@@ -12,10 +12,10 @@ from bot.core.storage import members as member_store
 from bot.core.storage.models import Conversation, Member, Message, Purchase
 from bot.features.loyalty.ledger import list_transactions
 from bot.features.loyalty.service import member_standing
+from bot.features.loyalty.settings import LoyaltyConfig
 from bot.features.members.directory import Directory
 from bot.features.privacy import requests
 from bot.features.privacy.sections import EXPORTERS
-from bot.settings import Settings
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -23,7 +23,7 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 async def export_member(
-    session: AsyncSession, *, directory: Directory, member: Member, settings: Settings,
+    session: AsyncSession, *, directory: Directory, member: Member, settings: LoyaltyConfig,
     now: datetime,
 ) -> dict[str, Any]:
     """Profile, identities, ledger, purchases, conversations with messages, consents, privacy

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.storage.models import ChannelIdentity
 from bot.features.privacy.erase import ErasureReport, erase_identity
-from bot.settings import Settings
+from bot.features.privacy.settings import PrivacyConfig
 
 
 async def erase_on_unsubscribe(
-    session: AsyncSession, identity: ChannelIdentity, settings: Settings,
+    session: AsyncSession, identity: ChannelIdentity, settings: PrivacyConfig,
     *, now: datetime | None = None,
 ) -> ErasureReport | None:
     """Call when a WeChat follower unsubscribes (in the event's transaction). When

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import KefuError
 from bot.core.messages import OutboundMessage
+from bot.core.settings import LANGUAGES, localized
 from bot.core.storage.models import ChannelIdentity, Member, OutboxMessage
 from bot.core.storage.models_proactive import Campaign, CampaignRecipient
 from bot.core.storage.upsert import insert_many_ignore
@@ -26,7 +27,6 @@ from bot.features.proactive.segments import Segment, select_members
 from bot.features.proactive.settings import unknown_placeholders
 from bot.features.proactive.templates import wechat_extra
 from bot.outbox import store as outbox
-from bot.settings import LANGUAGES, localized
 
 SCHEDULED, SENDING, DONE, CANCELLED = "scheduled", "sending", "done", "cancelled"
 QUEUED, SKIPPED = "queued", "skipped"

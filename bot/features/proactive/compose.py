@@ -6,8 +6,9 @@ import string
 from typing import Any
 
 from bot.core.i18n import Translator
+from bot.core.settings import localized
+from bot.features.loyalty.settings import LoyaltyConfig
 from bot.features.proactive.settings import BIRTHDAY, ProactiveSettings
-from bot.settings import Settings, localized
 
 _BIRTHDAY_WORDS = ("生日", "birthday")
 
@@ -21,7 +22,7 @@ def fill(template: str, values: dict[str, Any]) -> str:
     return string.Formatter().vformat(template, (), _Keep(values))
 
 
-def birthday_benefit(settings: Settings, proactive: ProactiveSettings, tier: str,
+def birthday_benefit(settings: LoyaltyConfig, proactive: ProactiveSettings, tier: str,
                      language: str) -> str:
     """The tier's birthday benefit: from `proactive.birthday_benefits`, else the tier's own
     benefit that mentions a birthday."""
@@ -35,7 +36,7 @@ def birthday_benefit(settings: Settings, proactive: ProactiveSettings, tier: str
 
 
 def greeting_text(
-    *, translator: Translator, settings: Settings, proactive: ProactiveSettings,
+    *, translator: Translator, settings: LoyaltyConfig, proactive: ProactiveSettings,
     occasion: str, language: str, name: str | None, tier: str,
 ) -> str:
     values: dict[str, Any] = {

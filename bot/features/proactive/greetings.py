@@ -14,9 +14,7 @@ from bot.core.storage.models import ChannelIdentity, Member
 from bot.features.members.directory import Directory
 from bot.features.proactive import calendar, consent, store
 from bot.features.proactive.compose import greeting_text
-from bot.features.proactive.settings import BIRTHDAY, ProactiveSettings
-from bot.settings import Settings
-from handlers.preferences import GREETINGS
+from bot.features.proactive.settings import BIRTHDAY, ProactiveConfig, ProactiveSettings
 
 # Why a member is not greeted (shown by the preview, logged by the job).
 NO_CONSENT = "no greetings consent in the consent history"
@@ -59,7 +57,8 @@ def may_reach(identity: ChannelIdentity, member: Member, topic: str,
     in one query (``store.opt_outs``) instead of one per identity. Same rules."""
     if identity.unsubscribed_at is not None or identity.undeliverable_reason:
         return False
-    consented = member.consent_greetings if topic == GREETINGS else member.consent_promotions
+    consented = (member.consent_greetings if topic == consent.GREETINGS
+                 else member.consent_promotions)
     return consented and (identity.id, topic) not in opted_out
 
 
@@ -81,7 +80,7 @@ def choose_identity(
 class Planner:
     """Plans the greetings of a day; shared by `kefu greetings preview` and the job."""
 
-    settings: Settings
+    settings: ProactiveConfig
     directory: Directory
     translator: Translator
     # Channels this process can deliver proactive messages on (configured platforms, web).

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.errors import ConfigError
 from bot.features.proactive.settings import ProactiveSettings
-from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -16,15 +16,20 @@ class LiveProactive:
     """Hands out the current `proactive` settings without a restart.
 
     Starts from the settings the process was built with; when the config file's modification
-    time changes it is loaded again (environment overrides included). An invalid edit is
-    logged and the last good settings stay in force.
+    time changes it is loaded again (environment overrides included) by ``load``, which the
+    composition root supplies (bot/app_proactive.py: the whole settings, their ``proactive``
+    section). An invalid edit is logged and the last good settings stay in force.
     """
 
-    __slots__ = ("_current", "_path", "_seen")
+    __slots__ = ("_current", "_load", "_path", "_seen")
 
-    def __init__(self, initial: ProactiveSettings, path: Path | None) -> None:
+    def __init__(self, initial: ProactiveSettings, path: Path | None,
+                 load: Callable[[Path], ProactiveSettings] | None = None) -> None:
+        if path is not None and load is None:
+            raise ValueError("a config path to watch needs the function that loads it")
         self._current = initial
         self._path = path
+        self._load = load
         self._seen = self._mtime()
 
     def _mtime(self) -> float | None:
@@ -37,11 +42,11 @@ class LiveProactive:
 
     def __call__(self) -> ProactiveSettings:
         mtime = self._mtime()
-        if mtime is None or mtime == self._seen:
+        if mtime is None or mtime == self._seen or self._path is None or self._load is None:
             return self._current
         self._seen = mtime
         try:
-            self._current = load_settings(self._path).proactive
+            self._current = self._load(self._path)
             log.info("proactive settings reloaded from %s", self._path)
         except ConfigError as exc:
             log.warning("config change ignored, the previous proactive settings stay: %s", exc)

@@ -14,7 +14,7 @@ from bot.features.loyalty.ledger import ledger_entries
 from bot.features.loyalty.points import summarise
 from bot.features.loyalty.service import member_zone
 from bot.features.members.directory import Directory, birthday_key
-from bot.settings import Settings
+from bot.features.proactive.settings import ProactiveConfig
 
 Tier = Literal["standard", "silver", "gold", "diamond"]
 
@@ -48,7 +48,7 @@ class Segment(BaseModel):
             raise ValueError("last_purchase_after must be before last_purchase_before")
         return self
 
-    def check_places(self, settings: Settings) -> list[str]:
+    def check_places(self, settings: ProactiveConfig) -> list[str]:
         """Problems with the named stores and cities (unknown ones would match nobody)."""
         codes = {store.code for store in settings.stores}
         cities = {store.city for store in settings.stores} | {
@@ -59,7 +59,7 @@ class Segment(BaseModel):
         return problems
 
 
-def _store_codes(segment: Segment, settings: Settings) -> set[str] | None:
+def _store_codes(segment: Segment, settings: ProactiveConfig) -> set[str] | None:
     """Stores the segment's stores and cities allow; None when neither is given."""
     if not segment.stores and not segment.cities:
         return None
@@ -71,7 +71,7 @@ def _store_codes(segment: Segment, settings: Settings) -> set[str] | None:
     return allowed
 
 
-def _query(segment: Segment, settings: Settings, directory: Directory) -> Select[Member]:
+def _query(segment: Segment, settings: ProactiveConfig, directory: Directory) -> Select[Member]:
     statement = select(Member).where(Member.erased_at.is_(None)).order_by(Member.id)
     if segment.tiers:
         statement = statement.where(Member.tier.in_(segment.tiers))
@@ -105,7 +105,7 @@ def _query(segment: Segment, settings: Settings, directory: Directory) -> Select
 
 
 async def select_members(
-    session: AsyncSession, segment: Segment, *, settings: Settings, directory: Directory,
+    session: AsyncSession, segment: Segment, *, settings: ProactiveConfig, directory: Directory,
     today: date, after_id: int = 0, limit: int | None = None,
 ) -> list[Member]:
     """The segment's members with id above ``after_id``, in id order."""

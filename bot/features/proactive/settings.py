@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import string
 from datetime import time
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.features.knowledge.settings import StoresConfig
+from bot.features.loyalty.settings import LoyaltyConfig
 
 # The occasions Kefu knows by itself (CONTRACTS.md names their codes).
 BIRTHDAY = "birthday"
@@ -187,3 +190,11 @@ class ProactiveSettings(_Section):
         if start < end:
             return start <= local < end
         return local >= start or local < end
+
+
+class ProactiveConfig(LoyaltyConfig, StoresConfig, Protocol):
+    """What greetings and campaigns read from the settings (the composed Settings is one):
+    tiers and their benefits, the stores a segment names."""
+
+    @property
+    def proactive(self) -> ProactiveSettings: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.storage.models import Purchase
 from bot.core.storage.models_proactive import Survey
 from bot.core.storage.upsert import insert_ignore
+
+# The survey's form (handlers/survey.py): the survey job enters it from outside any turn.
+FORM_NAME = "survey"
+
+
+def ask_state(survey_id: int, now_iso: str) -> dict[str, Any]:
+    """The conversation state that makes the member's next message the survey's rating
+    (written by the survey job, outside any turn, as the CSAT question is)."""
+    return {"form": {"name": FORM_NAME, "values": {"survey_id": survey_id},
+                     "asking": "rating", "started_at": now_iso}}
 
 
 async def unsurveyed_purchases(session: AsyncSession, *, since: datetime, until: datetime

@@ -30,7 +30,7 @@ from bot.features.security.login_throttle import (
     ThrottleStore,
 )
 from bot.features.security.ratelimit import RateLimiter, build_limiter, check
-from bot.settings import RateLimit, Settings
+from bot.features.security.settings import RateLimit, SecurityConfig
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class PathLimit:
         return path.startswith(self.path) if self.prefix else path == self.path
 
 
-def path_limits(settings: Settings) -> tuple[PathLimit, ...]:
+def path_limits(settings: SecurityConfig) -> tuple[PathLimit, ...]:
     security = settings.security
     parse_token = settings.parse_token.get_secret_value() if settings.parse_token else None
     return (
@@ -161,7 +161,7 @@ async def enforce_sender_limit(request: Request, *, channel: str, sender: str) -
     use ``sender_allowed`` and drop the message quietly instead.
     """
     limiter: RateLimiter = request.app.state.rate_limiter
-    settings: Settings = request.app.state.kefu.settings
+    settings: SecurityConfig = request.app.state.kefu.settings
     decision = await check(limiter, f"sender:{channel}:{sender}", settings.security.web_per_sender)
     if not decision.allowed:
         raise HTTPException(status_code=429,
@@ -171,12 +171,12 @@ async def enforce_sender_limit(request: Request, *, channel: str, sender: str) -
 
 async def sender_allowed(request: Request, *, channel: str, sender: str) -> bool:
     limiter: RateLimiter = request.app.state.rate_limiter
-    settings: Settings = request.app.state.kefu.settings
+    settings: SecurityConfig = request.app.state.kefu.settings
     decision = await check(limiter, f"sender:{channel}:{sender}", settings.security.web_per_sender)
     return decision.allowed
 
 
-def install_security(app: FastAPI, settings: Settings) -> None:
+def install_security(app: FastAPI, settings: SecurityConfig) -> None:
     """Rate limits (``app.state.rate_limiter``, ``app.state.login_limiter``), security headers,
     CORS only for configured origins, and no internals in error answers."""
     limiter = build_limiter(settings)
@@ -202,7 +202,7 @@ def install_security(app: FastAPI, settings: Settings) -> None:
         return JSONResponse(status_code=503, content={"error": "temporarily unavailable"})
 
 
-def login_rules(settings: Settings) -> ThrottleRules:
+def login_rules(settings: SecurityConfig) -> ThrottleRules:
     console, security = settings.console, settings.security
     return ThrottleRules(per_pair=console.max_failed_logins,
                          per_account=security.login_per_account.requests,
@@ -211,7 +211,7 @@ def login_rules(settings: Settings) -> ThrottleRules:
                          trusted_days=console.trusted_address_days)
 
 
-def build_login_throttle(settings: Settings) -> LoginThrottle:
+def build_login_throttle(settings: SecurityConfig) -> LoginThrottle:
     url = settings.effective_redis_url
     store: ThrottleStore = RedisThrottleStore(url) if url else MemoryThrottleStore()
     return LoginThrottle(store, login_rules(settings))

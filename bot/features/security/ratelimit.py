@@ -12,7 +12,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.settings import RateLimit, Settings
+from bot.features.security.settings import RateLimit, RedisConfig
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class RedisRateLimiter:
         await self._redis.aclose()  # type: ignore[attr-defined]  # types-redis predates it
 
 
-def build_limiter(settings: Settings) -> RateLimiter:
+def build_limiter(settings: RedisConfig) -> RateLimiter:
     url = settings.effective_redis_url
     return RedisRateLimiter(url) if url else MemoryRateLimiter()
 

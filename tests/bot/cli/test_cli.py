@@ -3,64 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BACKENDS, PG_URL, ROOT
-
-
-class Cli:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env, self.cwd = env, cwd
-
-    def __call__(self, *args: str, stdin: str = "", extra_env: dict[str, str] | None = None,
-                 check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-            env={**self.env, **(extra_env or {})}, cwd=self.cwd, timeout=120, check=False)
-        if check and result.returncode != 0:
-            raise AssertionError(f"kefu {' '.join(args)} exited {result.returncode}:\n"
-                                 f"{result.stdout}\n{result.stderr}")
-        return result
-
-
-@pytest.fixture(params=BACKENDS)
-def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "TELEGRAM_",
-                                                                      "WECHAT_"))}
-    env.update(KEFU_CONFIG=str(ROOT / "config.yml"), KEFU_APP__DATA_DIR=str(tmp_path / "data"),
-               PYTHONPATH=str(ROOT))
-    schema = None
-    if request.param == "postgresql":
-        schema = f"kefu_cli_{secrets.token_hex(4)}"
-        env.update(KEFU_DATABASE_URL=PG_URL, KEFU_DATABASE__SCHEMA_NAME=schema)
-    else:
-        env.update(KEFU_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}")
-    runner = Cli(env, tmp_path)
-    if schema:
-        runner("db", "upgrade")
-    yield runner
-    if schema:
-        import asyncio
-
-        from sqlalchemy import text
-
-        from bot.core.storage.db import make_engine
-
-        async def drop() -> None:
-            engine = make_engine(PG_URL)
-            async with engine.begin() as connection:
-                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await engine.dispose()
-
-        asyncio.run(drop())
+from tests.cli_runner import Cli
+from tests.conftest import ROOT
 
 
 def test_chat_reports_the_same_balance_as_members_show(cli: Cli) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.bot.cli.test_cli import Cli, cli  # noqa: F401 - the fixture
+from tests.cli_runner import Cli
 
 
-def test_add_list_revoke_a_key(cli: Cli) -> None:  # noqa: F811
+def test_add_list_revoke_a_key(cli: Cli) -> None:
     key = json.loads(cli("integrations", "add", "Online shop", "--json").stdout)
     assert key["key_id"].startswith("kfk_") and key["secret"].startswith("kfs_")
     listed = cli("integrations", "list", "--json").stdout
@@ -24,7 +24,7 @@ def test_add_list_revoke_a_key(cli: Cli) -> None:  # noqa: F811
     assert "integration.add" in audit and "integration.revoke" in audit
 
 
-def test_import_dry_run_reports_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:  # noqa: F811
+def test_import_dry_run_reports_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "pos.csv"
     path.write_text(
         "record,member_no,phone,occurred_at,amount,store,ref\n"

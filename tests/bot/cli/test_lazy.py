@@ -85,3 +85,21 @@ def test_adding_a_command_is_one_registration() -> None:
     assert "hello" in listed.output and "Say hello." in listed.output
     ran = CliRunner().invoke(tiny, ["hello", "--name", "kefu"])
     assert ran.exit_code == 0 and ran.output == "hello kefu\n"
+
+
+def test_simulate_without_the_simulators_says_how_to_get_them() -> None:
+    """The wheel leaves kefu_sim out: `kefu simulate` then explains instead of a traceback."""
+    hide = ("import sys; sys.modules['kefu_sim'] = None; sys.argv = ['kefu', *sys.argv[1:]]; "
+            "from bot.cli.main import run; run()")
+    result = subprocess.run([sys.executable, "-c", hide, "simulate", "telegram", "--port", "1"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "kefu_sim" in result.stderr and "scripts/setup dev" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_simulate_help_loads_the_simulators_of_a_checkout() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "simulate", "--help"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "telegram" in result.stdout and "wechat" in result.stdout

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.features.kpis.rows import CaseRow, ConversationRow, HandoffRow, KpiRows, MessageCount
+from bot.features.kpis.rows import (
+    CaseRow,
+    ConversationRow,
+    HandoffRow,
+    KpiRows,
+    MessageCount,
+    Period,
+)
 
 AS_OF = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+# The quarter the rows fall in (Shanghai time), and the complaint first-response target.
+Q4 = Period(datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC),
+            "2026Q4")
+TWO_HOURS = timedelta(hours=2)
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 H, M = timedelta(hours=1), timedelta(minutes=1)
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from bot.features.kpis.catalogue import BY_NAME, CATALOGUE, meets
 from bot.features.kpis.compute import compute, median, p90
-from bot.features.kpis.rows import Filters, KpiRows, Period
-from tests.bot.kpis.fixture import AS_OF, EXPECTED, ROWS
-
-Q4 = Period(datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC),
-            "2026Q4")
-TWO_HOURS = timedelta(hours=2)
+from bot.features.kpis.rows import Filters, KpiRows
+from tests.bot.kpis.fixture import AS_OF, EXPECTED, Q4, ROWS, TWO_HOURS
 
 
 def kpis(filters: Filters = Filters(), rows: KpiRows = ROWS):  # type: ignore[no-untyped-def]

@@ -15,8 +15,16 @@ from bot.core.storage.models import ChannelIdentity, Conversation, Message
 from bot.core.storage.models_cases import Case, CaseEvent
 from bot.features.kpis.compute import compute
 from bot.features.kpis.load import load_rows
-from tests.bot.kpis.fixture import AS_OF, CASES, CONVERSATIONS, EXPECTED, HANDOFFS, MESSAGES
-from tests.bot.kpis.test_compute import Q4, TWO_HOURS
+from tests.bot.kpis.fixture import (
+    AS_OF,
+    CASES,
+    CONVERSATIONS,
+    EXPECTED,
+    HANDOFFS,
+    MESSAGES,
+    Q4,
+    TWO_HOURS,
+)
 
 CHANNEL_OF = {1: "web", 2: "wechat", 3: "web", 4: "web", 5: "web", 7: "web", 8: "web",
               9: "telegram", 10: "web"}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.features.kpis import periods
-from tests.bot.cli.test_cli import Cli, cli  # noqa: F401 (the fixture)
+from tests.cli_runner import Cli
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The demo history covers the previous quarter in full (and this one until yesterday).
@@ -27,7 +27,7 @@ def rows(text: str) -> dict[str, dict[str, str]]:
     return {row["kpi"]: row for row in reader}
 
 
-def test_demo_history_gives_a_quarterly_review_in_three_formats(cli: Cli) -> None:  # noqa: F811
+def test_demo_history_gives_a_quarterly_review_in_three_formats(cli: Cli) -> None:
     first = cli("demo", "seed")
     assert "History:" in first.stdout
     quarter = cli("report", "--quarter", FULL.label, "--format", "csv").stdout
@@ -66,7 +66,7 @@ def test_demo_history_gives_a_quarterly_review_in_three_formats(cli: Cli) -> Non
     assert float(web["messages_in"]["value"]) < float(table["messages_in"]["value"])
 
 
-def test_bad_periods_are_refused_with_exit_code_2(cli: Cli) -> None:  # noqa: F811
+def test_bad_periods_are_refused_with_exit_code_2(cli: Cli) -> None:
     bad = cli("report", "--quarter", "2026Q5", check=False)
     assert bad.returncode == 2
     assert "2026Q4" in bad.stderr

@@ -19,8 +19,7 @@ from bot.core.messages import OutboundMessage
 from bot.core.storage.db import transaction
 from bot.outbox import store as outbox
 from bot.server.asgi import create_app
-from bot.settings import DatabaseSettings, ReadinessSettings, Settings
-from bot.spool.settings import SpoolSettings
+from bot.settings import DatabaseSettings, ReadinessSettings, Settings, SpoolSettings
 from tests.faultproxy import FaultProxy
 
 
