@@ -52,7 +52,7 @@ def outbox_delays(settings: Settings, channels: ChannelRegistry) -> dict[str, ti
         wechat.NAME: settings.channels.wechat.enabled and settings.wechat_token is not None,
     }
     return {name: PASSIVE_HOLD if channels.capabilities(name).passive_reply else timedelta(0)
-            for name, on in configured.items() if on}
+            for name, on in configured.items() if on and channels.capabilities(name).push}
 
 
 @dataclass(slots=True)

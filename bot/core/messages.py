@@ -30,6 +30,8 @@ class InboundMessage:
     text: str
     received_at: datetime
     message_id: str | None = None
+    # The language the customer's client reports (Telegram's language_code, the web widget's
+    # ``language``); the dialogue answers in it when the message itself shows no language.
     language_hint: str | None = None
     # A phone number the platform vouches for (Telegram shared contact of the sender).
     verified_phone: str | None = None
