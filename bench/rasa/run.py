@@ -231,22 +231,23 @@ async def compare(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kefu-vs-rasa-") as scratch:
         work = Path(scratch)
         folder_k, env = kefu_folder(work / "kefu"), kefu_env(token)
-        schema = None
-        if args.kefu_postgres:
-            schema = f"bench_rasa_{secrets.token_hex(4)}"
-            await postgres_schema(args.kefu_postgres, schema, create=True)
-            env.update({"KEFU_DATABASE_URL": args.kefu_postgres,
-                        "KEFU_DATABASE__SCHEMA_NAME": schema})
-            kefu_db_upgrade(folder_k, env)
-        kefu_train_s = kefu_train_seconds(folder_k, env)
-        # One server at a time: on a shared 2-core machine each gets the cores to itself.
-        server = start_kefu(kefu_port, folder_k, env)
+        schema = f"bench_rasa_{secrets.token_hex(4)}" if args.kefu_postgres else None
+        server = None
         try:
+            if schema:
+                await postgres_schema(args.kefu_postgres, schema, create=True)
+                env.update({"KEFU_DATABASE_URL": args.kefu_postgres,
+                            "KEFU_DATABASE__SCHEMA_NAME": schema})
+                kefu_db_upgrade(folder_k, env)
+            kefu_train_s = kefu_train_seconds(folder_k, env)
+            # One server at a time, so neither competes with the other for the cores.
+            server = start_kefu(kefu_port, folder_k, env)
             results["kefu"] = await measure_server(
                 "kefu", kefu_port, server, folder_k / "serve.log", token, texts, gold,
                 languages, args.requests)
         finally:
-            stop(server)
+            if server is not None:
+                stop(server)
             if schema:
                 await postgres_schema(args.kefu_postgres, schema, create=False)
         results["kefu"]["train_s"] = kefu_train_s
