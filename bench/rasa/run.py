@@ -2,6 +2,7 @@
 
 Usage (from the repository root, with Kefu's venv; `bench/rasa/setup` first):
   .venv/bin/python bench/rasa/run.py [--requests 400] [--kefu-port P] [--rasa-port P] [--json F]
+                                     [--kefu-postgres [URL]]   # Kefu on PostgreSQL, not SQLite
   .venv/bin/python bench/rasa/run.py train                  # train Rasa (cached by content hash)
   .venv/bin/python bench/rasa/run.py serve --port 5005 [--token T]   # Rasa's REST server alone
 
@@ -42,6 +43,7 @@ from scores import intent_scores, predicted_intent  # noqa: E402
 HELDOUT = ROOT / "nlu" / "heldout"
 KEFU = Path(sys.executable).with_name("kefu")
 HOST = "127.0.0.1"
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SENDERS = 256  # distinct senders, so no two concurrent requests share a conversation lock
 
 
@@ -84,6 +86,11 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": now, "peak_mb": peak}
 
 
+def log_tail(log: Path, lines: int = 15) -> str:
+    """The end of a server's log (it lives in a temporary folder removed on exit)."""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
 async def wait_ready(port: int, path: str, server: subprocess.Popen[bytes], log: Path,
                      deadline_s: float = 600.0) -> float:
     """Seconds from now until the server answers one parse with 200."""
@@ -91,12 +98,14 @@ async def wait_ready(port: int, path: str, server: subprocess.Popen[bytes], log:
     body = json.dumps({"text": "你好"}).encode()
     while time.perf_counter() - started < deadline_s:
         if server.poll() is not None:
-            sys.exit(f"the server exited with {server.returncode}; see {log}")
+            sys.exit(f"the server exited with {server.returncode}; the end of its log:\n"
+                     f"{log_tail(log)}")
         load = await run_load(HOST, port, [(path, body)], connections=1, seconds_each=60)
         if load.answers[0].status == 200:
             return time.perf_counter() - started
         await asyncio.sleep(0.5)
-    sys.exit(f"no answer from port {port} within {deadline_s:.0f} s; see {log}")
+    sys.exit(f"no answer from port {port} within {deadline_s:.0f} s; the end of its log:\n"
+             f"{log_tail(log)}")
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
@@ -126,6 +135,25 @@ def kefu_env(token: str) -> dict[str, str]:
                 "KEFU_SECURITY__PARSE_PER_IP__REQUESTS": lifted,
                 "KEFU_SECURITY__PARSE_PER_TOKEN__REQUESTS": lifted})
     return env
+
+
+async def postgres_schema(url: str, schema: str, *, create: bool) -> None:
+    """A schema of the run's own on a shared PostgreSQL (other runs may use the database)."""
+    from sqlalchemy import text
+
+    from bot.storage.db import make_engine
+
+    engine = make_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"' if create
+                                      else f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    await engine.dispose()
+
+
+def kefu_db_upgrade(folder: Path, env: dict[str, str]) -> None:
+    """`kefu serve` migrates SQLite itself; PostgreSQL is upgraded by the operator."""
+    subprocess.run([str(KEFU), "db", "upgrade"], cwd=folder, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def kefu_train_seconds(folder: Path, env: dict[str, str]) -> float:
@@ -203,15 +231,25 @@ async def compare(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kefu-vs-rasa-") as scratch:
         work = Path(scratch)
         folder_k, env = kefu_folder(work / "kefu"), kefu_env(token)
-        kefu_train_s = kefu_train_seconds(folder_k, env)
-        # One server at a time: on a shared 2-core machine each gets the cores to itself.
-        server = start_kefu(kefu_port, folder_k, env)
+        schema = f"bench_rasa_{secrets.token_hex(4)}" if args.kefu_postgres else None
+        server = None
         try:
+            if schema:
+                await postgres_schema(args.kefu_postgres, schema, create=True)
+                env.update({"KEFU_DATABASE_URL": args.kefu_postgres,
+                            "KEFU_DATABASE__SCHEMA_NAME": schema})
+                kefu_db_upgrade(folder_k, env)
+            kefu_train_s = kefu_train_seconds(folder_k, env)
+            # One server at a time, so neither competes with the other for the cores.
+            server = start_kefu(kefu_port, folder_k, env)
             results["kefu"] = await measure_server(
                 "kefu", kefu_port, server, folder_k / "serve.log", token, texts, gold,
                 languages, args.requests)
         finally:
-            stop(server)
+            if server is not None:
+                stop(server)
+            if schema:
+                await postgres_schema(args.kefu_postgres, schema, create=False)
         results["kefu"]["train_s"] = kefu_train_s
         log = work / "rasa.log"
         server = start_rasa(folder, model_file, port=rasa_port, token=token, log=log)
@@ -223,6 +261,7 @@ async def compare(args: argparse.Namespace) -> dict[str, Any]:
         results["rasa"]["train_s"] = rasa_train_s
     results["load_average"] = {"before": load_before, "after": os.getloadavg()}
     results["model"] = model_file.name
+    results["kefu_database"] = "PostgreSQL" if args.kefu_postgres else "SQLite"
     return results
 
 
@@ -234,6 +273,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--kefu-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--rasa-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--kefu-postgres", nargs="?", const=PG_URL, metavar="URL",
+                        help=f"run Kefu on PostgreSQL (a schema of its own) instead of "
+                             f"SQLite; URL defaults to {PG_URL}")
     sub.add_parser("train", help="train Rasa on the generated project (cached by hash)")
     serve = sub.add_parser("serve", help="train if needed, then run Rasa's REST server")
     serve.add_argument("--host", default=HOST)
@@ -257,7 +299,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     before, after = results["load_average"]["before"], results["load_average"]["after"]
     print(table(results["kefu"], results["rasa"]))
     print(f"\nload average (1/5/15 min) before {before[0]:.1f}/{before[1]:.1f}/{before[2]:.1f}, "
-          f"after {after[0]:.1f}/{after[1]:.1f}/{after[2]:.1f}; Rasa model {results['model']}; "
+          f"after {after[0]:.1f}/{after[1]:.1f}/{after[2]:.1f}; "
+          f"Kefu on {results['kefu_database']}; Rasa model {results['model']}; "
           f"{len(heldout()[0])} held-out sentences, {args.requests} webhook requests per row")
 
 
