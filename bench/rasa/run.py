@@ -141,7 +141,7 @@ async def postgres_schema(url: str, schema: str, *, create: bool) -> None:
     """A schema of the run's own on a shared PostgreSQL (other runs may use the database)."""
     from sqlalchemy import text
 
-    from bot.storage.db import make_engine
+    from bot.core.storage.db import make_engine
 
     engine = make_engine(url)
     async with engine.begin() as connection:
