@@ -44,7 +44,8 @@ failures = FailureLog(log)
 TELEGRAM_POLICY = ChannelPolicy(per_second=29.0, per_chat_interval=1.0, window_limit=29,
                                 window_seconds=1.0)
 WECHAT_POLICY = ChannelPolicy(per_second=WECHAT_PER_SECOND,
-                              window=WECHAT_CAPABILITIES.reply_window)
+                              window=WECHAT_CAPABILITIES.reply_window,
+                              template_messages=WECHAT_CAPABILITIES.template_messages)
 # A WeCom group robot takes 20 messages a minute.
 WECOM_ROBOT_POLICY = ChannelPolicy(per_second=1.0, window_limit=20, window_seconds=60.0)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]

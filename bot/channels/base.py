@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from bot.channels.text import split_text
 from bot.channels.windows import ReplyWindow
@@ -124,3 +124,13 @@ class Sender(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class TemplateSender(Protocol):
+    """A sender that can also send a platform template message (a channel whose capabilities
+    say ``template_messages``): the way to reach a customer outside the reply window."""
+
+    async def send_template(self, recipient_id: str, template: dict[str, Any]) -> str | None:
+        """Sends the template; returns the platform's message id."""
+        ...

@@ -16,7 +16,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
+from bot.channels.base import (
+    PermanentError,
+    RateLimited,
+    Sender,
+    TemplateSender,
+    TransientError,
+)
 from bot.channels.windows import ReplyWindow, refusal
 from bot.core import metrics
 from bot.core.correlation import KEY, accepted, correlated
@@ -47,6 +53,9 @@ class ChannelPolicy:
     # with a margin for network jitter); 0 leaves pacing alone.
     window_limit: int = 0
     window_seconds: float = 1.0
+    # The platform takes template messages (its capability): a row carrying one goes as a
+    # template when the reply window is closed.
+    template_messages: bool = False
 
 
 def default_owner() -> str:
@@ -250,7 +259,8 @@ class Dispatcher:
             as_template = (template is not None and identity is not None
                            and not identity.undeliverable_reason
                            and identity.unsubscribed_at is None
-                           and hasattr(sender, "send_template"))
+                           and self._takes_templates(row.channel)
+                           and isinstance(sender, TemplateSender))
             if blocked is not None and not as_template:
                 await self._finish(row, failed=blocked)
                 return
@@ -270,8 +280,8 @@ class Dispatcher:
             self.in_flight.add(row.id)
             try:
                 if as_template:
-                    platform_id = await sender.send_template(  # type: ignore[attr-defined]
-                        row.recipient_id, template)
+                    assert isinstance(sender, TemplateSender) and template is not None
+                    platform_id = await sender.send_template(row.recipient_id, template)
                 else:
                     platform_id = await sender.send(message)
             except RateLimited as exc:
@@ -334,6 +344,10 @@ class Dispatcher:
         log.info("merged %d queued messages to one %s recipient into one send",
                  len(merged) + 1, row.channel)
         return replace(message, text=MERGE_SEPARATOR.join(parts)), merged
+
+    def _takes_templates(self, channel: str) -> bool:
+        policy = self._policies.get(channel)
+        return policy is not None and policy.template_messages
 
     def _refuse(self, row: OutboxMessage, identity: ChannelIdentity | None,
                 now: datetime) -> str | None:
