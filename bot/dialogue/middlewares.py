@@ -30,7 +30,7 @@ Middleware = Callable[[Turn, Next], Awaitable[None]]
 async def record_messages(turn: Turn, call_next: Next) -> None:
     """Stores the inbound message once; a redelivery gets the replies stored the first time."""
     inbound = turn.inbound
-    message_id = await conversations.record_inbound(
+    message = await conversations.store_inbound(
         turn.session,
         conversation=turn.conversation,
         channel=inbound.channel,
@@ -39,7 +39,7 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         text=transcript_text(turn.text, turn.state()),
         now=turn.now,
     )
-    if message_id is None:
+    if message is None:
         assert inbound.message_id is not None
         first = await conversations.find_inbound(
             turn.session, channel=inbound.channel, channel_message_id=inbound.message_id)
@@ -55,7 +55,7 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         metrics.DUPLICATES.labels(inbound.channel).inc()
         return
     metrics.MESSAGES_IN.labels(inbound.channel).inc()
-    turn.message_id = message_id
+    message_id = turn.message_id = message.id
     _note_presence(turn)
     await call_next(turn)
     await conversations.set_understanding(
@@ -64,27 +64,31 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         intent=turn.intent,
         confidence=turn.parse.intent.confidence if turn.parse else None,
         outcome=turn.outcome,
+        message=message,
+    )
+    # All replies in one flush (one INSERT), together with the updates made during the turn.
+    stored_replies = await conversations.record_replies(
+        turn.session,
+        conversation=turn.conversation,
+        channel=inbound.channel,
+        reply_to_id=message_id,
+        replies=[(reply.text,
+                  [{"title": b.title, "payload": b.payload} for b in reply.buttons] or None)
+                 for reply in turn.replies],
+        now=turn.now,
     )
     delay = turn.services.outbox_delays.get(inbound.channel)
-    for reply in turn.replies:
-        stored_reply = await conversations.record_outbound(
+    if delay is None:
+        return
+    for reply, stored_reply in zip(turn.replies, stored_replies, strict=True):
+        # Same transaction as the turn: a reply is never lost, and never sent for a
+        # turn that rolled back.
+        await outbox.enqueue(
             turn.session,
-            conversation=turn.conversation,
-            channel=inbound.channel,
-            reply_to_id=message_id,
-            text=reply.text,
-            buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons] or None,
-            now=turn.now,
-        )
-        if delay is not None:
-            # Same transaction as the turn: a reply is never lost, and never sent for a
-            # turn that rolled back.
-            await outbox.enqueue(
-                turn.session,
-                OutboundMessage(inbound.channel, inbound.sender_id, reply.text, reply.buttons,
-                                reply.request_contact),
-                identity_id=turn.identity.id, now=turn.now, message_id=stored_reply.id,
-                not_before=turn.now + delay)
+            OutboundMessage(inbound.channel, inbound.sender_id, reply.text, reply.buttons,
+                            reply.request_contact),
+            identity_id=turn.identity.id, now=turn.now, message_id=stored_reply.id,
+            not_before=turn.now + delay)
 
 
 def _note_presence(turn: Turn) -> None:

@@ -17,9 +17,8 @@ from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Reply, Services, Turn
 from bot.messages import Button, InboundMessage, OutboundMessage
-from bot.storage.conversations import current_conversation
+from bot.storage.conversations import open_conversation
 from bot.storage.db import transaction
-from bot.storage.members import ensure_identity
 
 Clock = Callable[[], datetime]
 
@@ -82,10 +81,9 @@ class Dialogue:
         now = self._clock()
         text = clean_text(inbound.text, limit=self.services.settings.app.max_message_chars)
         async with transaction(self._sessions) as session:
-            identity = await ensure_identity(
+            identity, conversation = await open_conversation(
                 session, channel=inbound.channel, external_id=inbound.sender_id, now=now)
             identity.last_seen_at = now
-            conversation = await current_conversation(session, identity=identity, now=now)
             conversation.last_message_at = now
             turn = Turn(
                 inbound=inbound,
