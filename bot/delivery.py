@@ -9,16 +9,13 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
+from typing import TYPE_CHECKING, Any
 
 from bot.alerts import oncall
 from bot.alerts.wecom import WeComRobotSender
 from bot.app import Kefu
 from bot.channels import telegram, wechat
 from bot.channels.base import Sender
-from bot.channels.telegram_sender import TelegramSender, make_bot
 from bot.channels.wechat import WeChatKeys
 from bot.channels.wechat_replay import ReplayGuard
 from bot.channels.wechat_sender import WeChatSender, make_client
@@ -29,6 +26,10 @@ from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings
 from bot.spool.store import FileSpool, RedisSpool, Spool
 from bot.spool.turns import GuardedTurns
+
+if TYPE_CHECKING:
+    # python-telegram-bot (about 20 MB) loads only where Telegram is in use.
+    from bot.channels.telegram_sender import TelegramSender
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ class Delivery:
 
     async def _register_webhook(self) -> None:
         """setWebhook with retries: a 429 at start-up must not crash the server."""
+        from telegram.error import RetryAfter, TelegramError
+
         assert self.telegram is not None
         settings = self.kefu.settings
         url = f"{(settings.server.public_url or '').rstrip('/')}/webhooks/telegram"
@@ -139,6 +142,8 @@ class Delivery:
 
     async def _poll_telegram(self) -> None:
         """getUpdates long polling for setups without a public URL."""
+        from telegram.error import Conflict, NetworkError, RetryAfter
+
         from bot.server.telegram_updates import handle_update
 
         assert self.telegram is not None
@@ -178,13 +183,16 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
     settings = kefu.settings
     built: dict[str, Sender] = dict(senders or {})
     telegram_sender: TelegramSender | None = None
-    if telegram.NAME not in built and telegram.NAME in kefu.services.outbox_delays:
-        assert settings.telegram_bot_token is not None
-        telegram_sender = TelegramSender(make_bot(settings.telegram_bot_token.get_secret_value(),
-                                                  settings.telegram_api_base_url))
-        built[telegram.NAME] = telegram_sender
-    elif isinstance(built.get(telegram.NAME), TelegramSender):
-        telegram_sender = built[telegram.NAME]  # type: ignore[assignment]
+    if telegram.NAME in built or telegram.NAME in kefu.services.outbox_delays:
+        from bot.channels.telegram_sender import TelegramSender, make_bot
+
+        if telegram.NAME not in built:
+            assert settings.telegram_bot_token is not None
+            telegram_sender = TelegramSender(make_bot(
+                settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url))
+            built[telegram.NAME] = telegram_sender
+        elif isinstance(built[telegram.NAME], TelegramSender):
+            telegram_sender = built[telegram.NAME]  # type: ignore[assignment]
     if (wechat.NAME not in built and wechat.NAME in kefu.services.outbox_delays
             and settings.wechat_app_id and settings.wechat_app_secret):
         built[wechat.NAME] = WeChatSender(make_client(

@@ -7,7 +7,7 @@ import re
 from bot.dialogue.commands import parse_command
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.i18n import to_simplified
+from bot.i18n import to_simplified, to_traditional
 from bot.knowledge.base import Hit, KnowledgeBase, load_knowledge
 from bot.knowledge.stores import (
     cities,
@@ -15,7 +15,6 @@ from bot.knowledge.stores import (
     city_names,
     find_stores,
     mentioned_stores,
-    to_traditional,
     today_at,
 )
 from bot.messages import Button

@@ -12,9 +12,8 @@ import uvicorn
 
 from bot import metrics
 from bot.cli.common import is_embedded, open_kefu, run_async, settings_or_exit, setup_logging
-from bot.cli.demo_cmd import seed
 from bot.cli.nlu_loading import load_nlu
-from bot.cli.workers import bind_socket, default_workers, run_workers
+from bot.cli.workers import bind_socket, default_workers, in_child, run_workers
 from bot.console.demo import login_lines
 from bot.logs import configure_logging
 from bot.proactive.wiring import planner_for
@@ -52,9 +51,11 @@ def serve(
                       or (log_format == "auto" and settings.is_production))
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
+    # Migrations (SQLite), the schema check (PostgreSQL) and demo seeding run in a child
+    # process: Alembic and the seeding's working memory never weigh on the server.
+    members = in_child(lambda: run_async(lambda: _prepare(settings, demo=demo)))
     if demo:
-        report = run_async(lambda: seed(settings))
-        typer.echo(f"Demo data ready ({report.members_total} members). Try the demo senders "
+        typer.echo(f"Demo data ready ({members} members). Try the demo senders "
                    "demo-silver, demo-gold and demo-diamond.")
     typer.echo(f"Web chat:      http://{bind_host}:{bind_port}/")
     typer.echo(f"Health:        http://{bind_host}:{bind_port}/healthz")
@@ -75,10 +76,21 @@ def serve(
     raise typer.Exit(code)
 
 
+async def _prepare(settings: Settings, *, demo: bool) -> int:
+    """Brings the database up to date (or checks it is); with ``demo`` seeds it. Returns the
+    number of members."""
+    if demo:
+        from bot.cli.demo_cmd import seed
+
+        return (await seed(settings)).members_total
+    async with open_kefu(settings):
+        return 0
+
+
 async def _serve(settings: Settings, host: str, port: int, *, nlu: NluBackend,
                  sock: socket.socket | None = None, worker: int = 1) -> None:
     metrics.WORKER_INFO.labels(worker=str(worker), pid=str(os.getpid())).set(1)
-    async with open_kefu(settings, nlu=nlu) as kefu:
+    async with open_kefu(settings, nlu=nlu, prepared=True) as kefu:
         app = create_app(kefu, close_on_shutdown=False)
         # uvicorn's own access log stays off: it would print the WeChat follower's openid
         # from the query string. Kefu's (bot/server/access_log.py) masks it. log_config=None

@@ -11,14 +11,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import signal
 import socket
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from types import FrameType
+from typing import TypeVar
+
+import click
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A worker that dies this soon after it started, this many times in a row, is not restarted:
 # something is wrong with the setup, not with one request.
@@ -107,3 +113,41 @@ def _spawn(index: int, work: Callable[[int], None]) -> int:
     finally:
         os._exit(code)
     return 0  # not reached: os._exit never returns
+
+
+def in_child(work: Callable[[], T]) -> T:
+    """``work()`` in a forked child; its result (pickled through a pipe) comes back, what it
+    loaded and allocated (migrations, demo seeding) goes away with the child.
+
+    Raises:
+        click.exceptions.Exit: the child failed; its exit code (it said why itself).
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        code = 0
+        try:
+            result = work()
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(result, pipe)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0 or not data:
+        raise click.exceptions.Exit(code or 1)
+    answer: T = pickle.loads(data)  # noqa: S301  our own child wrote it
+    return answer
