@@ -18,8 +18,6 @@ from bot.channels import telegram, wechat
 from bot.channels.base import Sender
 from bot.channels.wechat import WeChatKeys
 from bot.channels.wechat_replay import ReplayGuard
-from bot.channels.wechat_sender import WeChatSender, make_client
-from bot.channels.wechat_session import DatabaseSessionStorage
 from bot.errors import ConfigError
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
@@ -28,7 +26,7 @@ from bot.spool.store import FileSpool, RedisSpool, Spool
 from bot.spool.turns import GuardedTurns
 
 if TYPE_CHECKING:
-    # python-telegram-bot (about 20 MB) loads only where Telegram is in use.
+    # python-telegram-bot (about 20 MB) and wechatpy (about 15 MB) load only where used.
     from bot.channels.telegram_sender import TelegramSender
 
 log = logging.getLogger(__name__)
@@ -195,6 +193,8 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
             telegram_sender = built[telegram.NAME]  # type: ignore[assignment]
     if (wechat.NAME not in built and wechat.NAME in kefu.services.outbox_delays
             and settings.wechat_app_id and settings.wechat_app_secret):
+        from bot.channels.wechat_sender import WeChatSender, make_client
+
         built[wechat.NAME] = WeChatSender(make_client(
             settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
             settings.wechat_api_base_url, session=_token_storage(kefu)))
@@ -267,4 +267,6 @@ def _token_storage(kefu: Kefu) -> Any:
         from wechatpy.session.redisstorage import RedisStorage
 
         return RedisStorage(Redis.from_url(url), prefix="kefu:wechatpy")
+    from bot.channels.wechat_session import DatabaseSessionStorage
+
     return DatabaseSessionStorage(kefu.sessions, asyncio.get_running_loop())

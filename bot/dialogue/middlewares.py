@@ -11,15 +11,21 @@ from bot.cases.handoff import handoff_guard
 from bot.dialogue.commands import parse_command
 from bot.dialogue.language import language_of_turn
 from bot.dialogue.redact import transcript_text
-from bot.dialogue.turn import Reply, Turn
+from bot.dialogue.turn import Reply, Services, Turn
 from bot.kpis.metrics import NLU_CONFIDENCE
-from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage, numbered_choice
+from bot.messages import (
+    UNSUBSCRIBED_EVENT,
+    Button,
+    InboundMessage,
+    OutboundMessage,
+    numbered_choice,
+)
 from bot.outbox import store as outbox
 from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
 from bot.storage import conversations
 from bot.storage.members import get_member
 from nlu import intents
-from nlu.types import IntentScore
+from nlu.types import IntentScore, Parse
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +174,12 @@ async def understand(turn: Turn, call_next: Next) -> None:
             turn.parse = replace(original, intent=IntentScore(command.name, 1.0),
                                  intent_ranking=(IntentScore(command.name, 1.0),))
     elif turn.text and nlu is not None:
-        turn.parse = await nlu.parse(turn.text, timezone=zone)
+        early = turn.preparsed
+        if (early is not None and early.text == turn.text
+                and zone == turn.settings.app.default_timezone):
+            turn.parse = early
+        else:
+            turn.parse = await nlu.parse(turn.text, timezone=zone)
         turn.intent = turn.parse.intent.name
     elif turn.text:
         turn.intent = intents.OUT_OF_SCOPE
@@ -176,6 +187,15 @@ async def understand(turn: Turn, call_next: Next) -> None:
         metrics.INTENTS.labels(turn.parse.intent.name).inc()
         NLU_CONFIDENCE.labels(turn.inbound.channel).observe(turn.parse.intent.confidence)
     await call_next(turn)
+
+
+async def preparse(services: Services, inbound: InboundMessage, text: str) -> Parse | None:
+    """Free text understood before the turn's transaction, in the default time zone
+    (:func:`understand` uses it when the sender's zone is that one, as for most)."""
+    if (services.nlu is None or not text or parse_command(text) is not None
+            or (inbound.payload or "").startswith("event:")):
+        return None
+    return await services.nlu.parse(text, timezone=services.settings.app.default_timezone)
 
 
 DEFAULT_MIDDLEWARES: tuple[Middleware, ...] = (

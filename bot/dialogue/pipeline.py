@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.correlation import correlated
 from bot.dialogue.dispatch import dispatch
-from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
+from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next, preparse
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Reply, Services, Turn
 from bot.messages import Button, InboundMessage, OutboundMessage
@@ -80,6 +80,7 @@ class Dialogue:
         started = time.perf_counter()
         now = self._clock()
         text = clean_text(inbound.text, limit=self.services.settings.app.max_message_chars)
+        preparsed = await preparse(self.services, inbound, text)
         async with transaction(self._sessions) as session:
             identity, conversation = await open_conversation(
                 session, channel=inbound.channel, external_id=inbound.sender_id, now=now)
@@ -94,6 +95,7 @@ class Dialogue:
                 identity=identity,
                 conversation=conversation,
                 language=identity.language or self.services.settings.app.default_language,
+                preparsed=preparsed,
             )
             await self._chain(turn)
         metrics.TURN_SECONDS.labels(inbound.channel).observe(time.perf_counter() - started)
