@@ -73,6 +73,7 @@ class Level:
     errors: int
     statements: float | None
     rss_mb: str
+    cpu_ms: float | None  # server CPU (all its processes) per answered request
 
 
 def free_port() -> int:
@@ -192,6 +193,21 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of ``pid`` and its children (the workers)."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -214,7 +230,7 @@ TURNS = re.compile(r'^kefu_turn_seconds_count\{channel="web"\} ([0-9.e+]+)$', re
 WORKER = re.compile(r'^kefu_worker_info\{pid="(\d+)"', re.M)
 
 
-async def counters(url: str, workers: int) -> tuple[float, float]:
+async def counters(url: str, workers: int) -> tuple[float, float] | None:
     """Statements and turns so far, summed over the workers (each scrape reaches one)."""
     seen: dict[str, tuple[float, float]] = {}
     parts = urlsplit(url)
@@ -226,20 +242,22 @@ async def counters(url: str, workers: int) -> tuple[float, float]:
             await connection.close()
         worker = WORKER.search(text)
         statements, turns = STATEMENTS.search(text), TURNS.search(text)
+        if statements is None:
+            return None  # a Kefu from before the statement counter
         key = worker.group(1) if worker else "only"
-        seen[key] = (float(statements.group(1)) if statements else 0.0,
-                     float(turns.group(1)) if turns else 0.0)
+        seen[key] = (float(statements.group(1)), float(turns.group(1)) if turns else 0.0)
         if len(seen) >= workers:
             break
     return sum(s for s, _ in seen.values()), sum(t for _, t in seen.values())
 
 
-def server_env(backend: str, data: Path, schema: str | None) -> dict[str, str]:
+def server_env(backend: str, data: Path, schema: str | None, code: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("KEFU_", "TELEGRAM_", "WECHAT_"))}
-    env.update(KEFU_CONFIG=str(ROOT / "config.yml"), KEFU_SECRET_KEY="bench-" + "t" * 26,
+    env.update(KEFU_CONFIG=str(code / "config.yml"), KEFU_SECRET_KEY="bench-" + "t" * 26,
                KEFU_APP__DATA_DIR=str(data), KEFU_NLU__MODEL_DIR=str(ROOT / ".kefu/nlu-model"),
-               KEFU_CHANNELS__TELEGRAM__ENABLED="false", PYTHONPATH=str(ROOT))
+               KEFU_KNOWLEDGE__FILE=str(code / "knowledge.yml"),
+               KEFU_CHANNELS__TELEGRAM__ENABLED="false", PYTHONPATH=str(code))
     # Rate limits lifted for the run: one client address sends everything.
     for rule in ("WEB_PER_IP", "WEB_PER_SENDER", "WEBHOOK_PER_IP", "PARSE_PER_IP"):
         env[f"KEFU_SECURITY__{rule}__REQUESTS"] = "1000000"
@@ -251,7 +269,7 @@ def server_env(backend: str, data: Path, schema: str | None) -> dict[str, str]:
 
 
 async def pg(statement: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     connection = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
     try:
@@ -314,18 +332,20 @@ async def measure(server: str, url: str, path: str, levels: list[int], seconds: 
     results = []
     for connections in levels:
         before = await counters(url, workers) if pid else None
+        cpu_before = cpu_seconds(pid) if pid else 0.0
         started = time.perf_counter()
         answered, latencies, errors = await drive(url, path, connections, seconds, bodies)
         elapsed = time.perf_counter() - started
+        cpu = (cpu_seconds(pid) - cpu_before) * 1000 / max(1, answered) if pid else None
         statements = None
-        if before is not None:
-            after = await counters(url, workers)
+        after = await counters(url, workers) if before is not None else None
+        if before is not None and after is not None:
             turns = after[1] - before[1]
             statements = (after[0] - before[0]) / turns if turns else None
         results.append(Level(server, connections, len(latencies) / elapsed,
                              percentile(latencies, 0.5) * 1000,
                              percentile(latencies, 0.99) * 1000, errors, statements,
-                             server_rss(pid) if pid else "–"))
+                             server_rss(pid) if pid else "–", cpu))
         print(f"  {server} {connections:>3} connections: {answered} requests, "
               f"{len(latencies) / elapsed:.0f}/s, p50 {results[-1].p50_ms:.1f} ms, "
               f"p99 {results[-1].p99_ms:.1f} ms, {errors} errors", file=sys.stderr)
@@ -336,15 +356,17 @@ async def run_kefu(backend: str, args: argparse.Namespace) -> tuple[list[Level],
     schema = f"bench_turns_{secrets.token_hex(3)}" if backend == "postgresql" else None
     with tempfile.TemporaryDirectory(prefix="kefu-turns-") as tmp:
         data = Path(tmp)
-        env = server_env(backend, data, schema)
+        code = args.checkout or ROOT
+        env = server_env(backend, data, schema, code)
         if schema:
             await pg(f'CREATE SCHEMA "{schema}"')
             upgrade(env, data)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        command = [str(KEFU), "serve", "--demo", "--port", str(port)]
+        # `python -m bot` from the checkout measured (PYTHONPATH puts it first).
+        command = [sys.executable, "-m", "bot", "serve", "--demo", "--port", str(port)]
         workers = 1 if backend == "sqlite" else (args.workers or os.cpu_count() or 1)
-        if backend == "postgresql":
+        if workers > 1:
             command += ["--workers", str(workers)]
         log = data / "serve.log"
         process = start_server(command, env, data, log)
@@ -370,18 +392,19 @@ async def run_kefu(backend: str, args: argparse.Namespace) -> tuple[list[Level],
 
 def table(levels: list[Level], parses: dict[str, float]) -> str:
     lines = ["| server | connections | req/s | p50 ms | p99 ms | errors | statements/turn "
-             "| server RSS MB |", "|---|---|---|---|---|---|---|---|"]
+             "| server CPU ms/request | server RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
     for level in levels:
         statements = f"{level.statements:.1f}" if level.statements is not None else "–"
+        cpu = f"{level.cpu_ms:.1f}" if level.cpu_ms is not None else "–"
         lines.append(f"| {level.server} | {level.connections} | {level.rps:.0f} | "
                      f"{level.p50_ms:.1f} | {level.p99_ms:.0f} | {level.errors} | "
-                     f"{statements} | {level.rss_mb} |")
+                     f"{statements} | {cpu} | {level.rss_mb} |")
     lines += ["", "| server | `/model/parse` p50 ms (1 connection) |", "|---|---|"]
     lines += [f"| {server} | {p50:.2f} |" for server, p50 in parses.items()]
     return "\n".join(lines)
 
 
-async def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", default="sqlite,postgresql")
     parser.add_argument("--connections", default="1,16,64")
@@ -389,10 +412,18 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="kefu serve workers on PostgreSQL (default: the CPU count)")
     parser.add_argument("--parse-requests", type=int, default=2000)
+    parser.add_argument("--checkout", default=None,
+                        help="measure the Kefu in this directory (e.g. an older commit "
+                             "unpacked with git archive) instead of this one")
     parser.add_argument("--rasa-url", default=None,
                         help="a Rasa server with the REST channel, measured the same way")
     args = parser.parse_args()
     args.levels = [int(n) for n in args.connections.split(",")]
+    args.checkout = Path(args.checkout).resolve() if args.checkout else None
+    return args
+
+
+async def main(args: argparse.Namespace) -> None:
     levels: list[Level] = []
     parses: dict[str, float] = {}
     for backend in args.runs.split(","):
@@ -417,4 +448,4 @@ if __name__ == "__main__":
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(main())
+    asyncio.run(main(arguments()))
