@@ -96,12 +96,14 @@ def run_workers(count: int, work: Callable[[int], None]) -> int:
 
 
 def _spawn(index: int, work: Callable[[int], None]) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     # The child: default signal handling (uvicorn installs its own), then the work.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
+    _stop_with_parent(parent)
     code = 0
     try:
         work(index)
@@ -151,3 +153,19 @@ def in_child(work: Callable[[], T]) -> T:
         raise click.exceptions.Exit(code or 1)
     answer: T = pickle.loads(data)  # noqa: S301  our own child wrote it
     return answer
+
+
+def _stop_with_parent(parent: int) -> None:
+    """A worker whose supervisor was killed outright dies with it, as one process would: no
+    orphan goes on holding the port and the scheduler lock. (SIGTERM to the supervisor still
+    stops the workers gracefully.)"""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the supervisor's SIGTERM must do
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -108,3 +108,20 @@ def test_both_workers_answer_and_one_leads(
 def test_workers_default_to_the_cpu_count_on_postgresql_and_one_on_sqlite() -> None:
     assert default_workers(embedded=True) == 1
     assert default_workers(embedded=False) == max(1, os.cpu_count() or 1)
+
+
+def test_workers_stop_when_the_supervisor_is_killed(
+        two_workers: tuple[str, subprocess.Popen[bytes], Path]) -> None:
+    url, process, log = two_workers
+    pids: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(pids) < 2 and time.monotonic() < deadline:
+        scrape = httpx.get(url + "/metrics", timeout=10).text
+        pids.update(int(pid) for pid, _ in WORKER.findall(scrape))
+    assert len(pids) == 2, log.read_text()[-3000:]
+    process.kill()  # SIGKILL: the supervisor cannot pass anything on
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(0.2)
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()], "orphaned workers"
