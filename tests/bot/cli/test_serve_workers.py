@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.cli.workers import default_workers
+from bot.cli.workers import bind_socket, default_workers
 from tests.conftest import BACKENDS, PG_URL, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only,
@@ -100,6 +100,15 @@ def test_both_workers_answer_and_one_leads(
     assert sorted(leaders) == ["1", "2"], log.read_text()[-3000:]
     assert sorted(leaders.values()) == ["0", "1"], leaders
     assert len(replies) == 1  # the same bot behind both
+    # One kept-alive connection: no answer waits for the client's delayed ACK (40 ms each
+    # when the shared socket lacked TCP_NODELAY).
+    with httpx.Client(base_url=url, timeout=10) as client:
+        times = []
+        for _ in range(21):
+            started = time.perf_counter()
+            assert client.get("/healthz").status_code == 200
+            times.append(time.perf_counter() - started)
+    assert sorted(times)[10] < 0.030, times
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     assert "Finished server process" in log.read_text()
@@ -125,3 +134,11 @@ def test_workers_stop_when_the_supervisor_is_killed(
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
         time.sleep(0.2)
     assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()], "orphaned workers"
+
+
+def test_the_shared_socket_sends_without_delay() -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()
