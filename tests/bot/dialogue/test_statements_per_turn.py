@@ -20,7 +20,7 @@ from tests.factories import bound_member
 # A balance question from a bound member who wrote before: one read of identity, member and
 # conversation; purchases, snapshot and ledger entries for the balance; the turn's writes
 # (conversation, inbound message, identity, what was understood, the reply). SQLite adds its
-# BEGIN IMMEDIATE (bot/storage/db.py). It was 15 (16 on SQLite) before issue 14.
+# BEGIN IMMEDIATE (bot/storage/db.py). It was 14 on both before issue 14.
 BALANCE_STATEMENTS = {"sqlite": 10, "postgresql": 9}
 
 
