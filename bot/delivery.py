@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.alerts import oncall
-from bot.alerts.wecom import WeComRobotSender
 from bot.app import Kefu
 from bot.channels import telegram, wechat
 from bot.channels.base import Sender
 from bot.channels.wechat import WeChatKeys
 from bot.channels.wechat_replay import ReplayGuard
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.features.alerts import oncall
+from bot.features.alerts.wecom import WeComRobotSender
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings

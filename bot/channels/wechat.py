@@ -15,7 +15,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
 from bot.channels.base import Capabilities
-from bot.messages import UNSUBSCRIBED_EVENT, InboundMessage
+from bot.core.messages import UNSUBSCRIBED_EVENT, InboundMessage
 from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW
 
 NAME = "wechat"

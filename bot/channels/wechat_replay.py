@@ -22,10 +22,10 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.wechat import WeChatRequestError
-from bot.storage.db import transaction
-from bot.storage.models import KeyValue
-from bot.storage.outage import database_unavailable
-from bot.storage.upsert import insert_if_absent
+from bot.core.storage.db import transaction
+from bot.core.storage.models import KeyValue
+from bot.core.storage.outage import database_unavailable
+from bot.core.storage.upsert import insert_if_absent
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis  # loaded only where Redis is configured

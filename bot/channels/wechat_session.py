@@ -16,8 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy.session import SessionStorage
 
-from bot.storage.models import KeyValue
-from bot.storage.upsert import upsert
+from bot.core.storage.models import KeyValue
+from bot.core.storage.upsert import upsert
 
 _TIMEOUT = 10.0
 

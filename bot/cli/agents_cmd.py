@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from bot.cases import agents as agent_store
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
 from bot.console.passwords import check_strength, hash_password
+from bot.core.errors import KefuError
+from bot.core.storage.db import transaction
 from bot.dialogue.pipeline import utc_clock
-from bot.errors import KefuError
+from bot.features.cases import agents as agent_store
 from bot.settings import Settings
-from bot.storage.db import transaction
 
 app = typer.Typer(help="Agent console accounts.", no_args_is_help=True)
 

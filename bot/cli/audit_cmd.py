@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
-from bot import audit
 from bot.cli.actor import cli_principal
 from bot.cli.common import open_kefu, run_async, settings_or_exit
 from bot.cli.timeopt import parse_moment
-from bot.storage.db import transaction
+from bot.core import audit
+from bot.core.storage.db import transaction
 
 app = typer.Typer(help="Search and export the audit log.", no_args_is_help=True)
 

@@ -11,18 +11,18 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn
 
-from bot import audit
+from bot.app_proactive import planner_for
 from bot.cli.actor import cli_principal
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
 from bot.cli.timeopt import parse_moment
-from bot.crypto import mask_name
+from bot.core import audit
+from bot.core.crypto import mask_name
+from bot.core.errors import NotFoundError
+from bot.core.storage.db import transaction
 from bot.dialogue.pipeline import utc_clock
-from bot.errors import NotFoundError
-from bot.proactive import campaigns
-from bot.proactive.campaigns import Preview
-from bot.proactive.segments import Segment
-from bot.proactive.wiring import planner_for
-from bot.storage.db import transaction
+from bot.features.proactive import campaigns
+from bot.features.proactive.campaigns import Preview
+from bot.features.proactive.segments import Segment
 
 app = typer.Typer(help="Campaigns to member segments.", no_args_is_help=True)
 

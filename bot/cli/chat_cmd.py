@@ -11,8 +11,8 @@ import typer
 from bot.channels import terminal
 from bot.cli.common import open_kefu, run_async, settings_or_exit
 from bot.cli.nlu_loading import load_nlu
-from bot.i18n import normalize_language
-from bot.messages import OutboundMessage
+from bot.core.i18n import normalize_language
+from bot.core.messages import OutboundMessage
 
 
 def chat(

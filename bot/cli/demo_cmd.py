@@ -6,11 +6,11 @@ import typer
 
 from bot.cli.common import open_kefu, run_async, settings_or_exit
 from bot.console.demo import login_lines, seed_console
-from bot.demo.history import seed_history
-from bot.demo.seed import SeedReport, seed_demo
+from bot.core.storage.db import transaction
 from bot.dialogue.pipeline import utc_clock
+from bot.features.demo.history import seed_history
+from bot.features.demo.seed import SeedReport, seed_demo
 from bot.settings import Settings
-from bot.storage.db import transaction
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.app_proactive import planner_for
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
-from bot.crypto import mask_name
-from bot.proactive.greetings import Greeting
-from bot.proactive.wiring import planner_for
+from bot.core.crypto import mask_name
+from bot.features.proactive.greetings import Greeting
 
 app = typer.Typer(help="Birthday and holiday greetings.", no_args_is_help=True)
 

@@ -9,10 +9,10 @@ import typer
 
 from bot.cli.actor import cli_principal
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+from bot.core.storage import receipts
+from bot.core.storage.db import transaction
 from bot.dialogue.pipeline import utc_clock
-from bot.loyalty.integrations import NewKey, add_key, revoke_key
-from bot.storage import receipts
-from bot.storage.db import transaction
+from bot.features.loyalty.integrations import NewKey, add_key, revoke_key
 
 app = typer.Typer(help="API keys of tills and shops (POST /api/v1/purchases, /refunds).",
                   no_args_is_help=True)

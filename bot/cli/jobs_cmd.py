@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.app_proactive import planner_for
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit, setup_logging
 from bot.dialogue.pipeline import utc_clock
-from bot.proactive.wiring import planner_for
 from bot.settings import Settings
 from scheduler.execute import JobContext, RunOutcome, run_job
 from scheduler.jobs import all_jobs, job_by_id

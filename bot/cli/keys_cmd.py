@@ -6,17 +6,17 @@ from typing import Annotated
 
 import typer
 
-from bot import audit
 from bot.cli.actor import cli_principal
 from bot.cli.common import open_kefu, run_async, settings_or_exit
-from bot.security.rotation import (
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.features.security.rotation import (
     PLAIN,
     RotationReport,
     key_usage,
     message_key_usage,
     rotate_keys,
 )
-from bot.storage.db import transaction
 
 app = typer.Typer(help="Encryption keys of personal data: rotate, status.", no_args_is_help=True)
 

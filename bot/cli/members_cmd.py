@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
-from bot import importer
 from bot.cli.actor import cli_principal
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+from bot.core.errors import NotFoundError
+from bot.core.storage.db import transaction
 from bot.dialogue.pipeline import utc_clock
-from bot.errors import NotFoundError
-from bot.loyalty.service import member_standing
-from bot.storage.db import transaction
+from bot.features.loyalty.service import member_standing
+from bot.features.members import importer
 
 app = typer.Typer(help="Look up and import members.", no_args_is_help=True)
 PROGRESS_FROM_ROWS = 2000

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from bot.errors import KefuError
-from bot.nlu_setup import build_embedded, build_nlu
+from bot.cli.nlu_setup import build_embedded, build_nlu
+from bot.core.errors import KefuError
 from bot.settings import Settings, load_settings
 from nlu import PACKAGE_DIR
 from nlu.embedded import EmbeddedNlu

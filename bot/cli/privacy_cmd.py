@@ -10,15 +10,15 @@ from typing import Annotated, Any
 
 import typer
 
-from bot import audit
 from bot.cli.actor import cli_principal
 from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+from bot.core import audit
+from bot.core.errors import NotFoundError
+from bot.core.storage.db import transaction
 from bot.dialogue.pipeline import utc_clock
-from bot.errors import NotFoundError
-from bot.privacy import requests
-from bot.privacy.erase import ErasureReport, erase_member
-from bot.privacy.export import export_member
-from bot.storage.db import transaction
+from bot.features.privacy import requests
+from bot.features.privacy.erase import ErasureReport, erase_member
+from bot.features.privacy.export import export_member
 from scheduler.retention import PurgeReport, purge_expired
 
 app = typer.Typer(help="Privacy: retention purge and members' requests.", no_args_is_help=True)
@@ -123,7 +123,7 @@ def list_requests(
     settings = settings_or_exit()
 
     async def work() -> list[dict[str, Any]]:
-        from bot.storage.members import get_member
+        from bot.core.storage.members import get_member
 
         async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
             rows = []

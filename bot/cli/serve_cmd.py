@@ -10,14 +10,14 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from bot import metrics
+from bot.app_proactive import planner_for
 from bot.cli.common import is_embedded, open_kefu, run_async, settings_or_exit, setup_logging
 from bot.cli.nlu_loading import load_nlu
 from bot.cli.workers import bind_socket, default_workers, in_child, run_workers
 from bot.console.demo import login_lines
-from bot.logs import configure_logging
-from bot.proactive.wiring import planner_for
-from bot.server.app import create_app
+from bot.core import metrics
+from bot.core.logs import configure_logging
+from bot.server.asgi import create_app
 from bot.settings import Settings
 from nlu.protocol import NluBackend
 from scheduler.runner import start_scheduler
@@ -94,7 +94,7 @@ async def _serve(settings: Settings, host: str, port: int, *, nlu: NluBackend,
         app = create_app(kefu, close_on_shutdown=False)
         # uvicorn's own access log stays off: it would print the WeChat follower's openid
         # from the query string. Kefu's (bot/server/access_log.py) masks it. log_config=None
-        # sends uvicorn's records through Kefu's handler (bot/logs.py).
+        # sends uvicorn's records through Kefu's handler (bot/core/logs.py).
         config = uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None,
                                 proxy_headers=True, server_header=False, access_log=False)
         jobs = await start_scheduler(sessions=kefu.sessions, settings=settings,

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot import i18n
+from bot.core import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,7 +23,7 @@ try:
 except SystemExit:
     pass
 heavy = sorted(m for m in ("bot.app", "bot.settings", "sqlalchemy", "fastapi", "sklearn",
-                           "bot.kpis.review") if m in sys.modules)
+                           "bot.features.kpis.review") if m in sys.modules)
 print("HEAVY", ",".join(heavy))
 """
 

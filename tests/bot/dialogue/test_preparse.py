@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.app import build_kefu
-from bot.messages import InboundMessage
+from bot.core.messages import InboundMessage
+from bot.core.storage import statements
 from bot.settings import Settings
-from bot.storage import statements
 from nlu.types import IntentScore, Parse
 from tests.conftest import FIXED_NOW
 

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 
 from bot.app import Kefu, build_kefu
-from bot.messages import InboundMessage
+from bot.core.messages import InboundMessage
+from bot.core.storage.statements import recording
 from bot.settings import Settings
-from bot.storage.statements import recording
 from tests.conftest import FIXED_NOW
 from tests.factories import bound_member
 
 # A balance question from a bound member who wrote before: one read of identity, member and
 # conversation; purchases, snapshot and ledger entries for the balance; the turn's writes
 # (conversation, inbound message, identity, what was understood, the reply). SQLite adds its
-# BEGIN IMMEDIATE (bot/storage/db.py). It was 14 on both before issue 14.
+# BEGIN IMMEDIATE (bot/core/storage/db.py). It was 14 on both before issue 14.
 BALANCE_STATEMENTS = {"sqlite": 10, "postgresql": 9}
 
 

@@ -1,5 +1,5 @@
 """The FAQ's tokenizer knows only the dictionary words its entries use, and ranks as jieba
-with its whole dictionary does (bot/knowledge/segmenter.py)."""
+with its whole dictionary does (bot/features/knowledge/segmenter.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import jieba
 import pytest
 
-from bot.knowledge.base import KnowledgeBase, normalised, tokens
-from bot.knowledge.segmenter import corpus_tokenizer
+from bot.features.knowledge.base import KnowledgeBase, normalised, tokens
+from bot.features.knowledge.segmenter import corpus_tokenizer
 
 ROOT = Path(__file__).resolve().parents[3]
 QUESTIONS = ("退货政策是什么", "請問退貨要帶什麼", "What is your return policy?", "会员卡丢了怎么办",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.messages import InboundMessage
+from bot.core.messages import InboundMessage
 from bot.spool.store import FileSpool, RedisSpool, Spool, SpooledPush, new_key
 from tests.kefu_process import free_port
 

@@ -1,4 +1,4 @@
-"""SQLite writers queue in the process (bot/storage/db.py WriteGate) instead of colliding in
+"""SQLite writers queue in the process (bot/core/storage/db.py WriteGate) instead of colliding in
 the database and sleeping in its busy handler."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.db import make_engine, make_sessionmaker, transaction
+from bot.core.storage.db import make_engine, make_sessionmaker, transaction
 
 WRITERS = 20
 
