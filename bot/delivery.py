@@ -9,21 +9,16 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
+from typing import TYPE_CHECKING, Any
 
 from bot.app import Kefu
 from bot.channels import telegram, wechat
 from bot.channels.base import Sender
 from bot.channels.telegram.channel import parse_update
-from bot.channels.telegram.sender import TelegramSender, make_bot
 from bot.channels.wechat.channel import CAPABILITIES as WECHAT_CAPABILITIES
 from bot.channels.wechat.channel import SEND_PER_SECOND as WECHAT_PER_SECOND
 from bot.channels.wechat.push import WeChatKeys
 from bot.channels.wechat.replay import ReplayGuard
-from bot.channels.wechat.sender import WeChatSender, make_client
-from bot.channels.wechat.session import DatabaseSessionStorage
 from bot.core.errors import ConfigError
 from bot.core.failures import FailureLog
 from bot.core.storage.db import transaction
@@ -36,6 +31,10 @@ from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings
 from bot.spool.store import FileSpool, RedisSpool, Spool
 from bot.spool.turns import GuardedTurns
+
+if TYPE_CHECKING:
+    # python-telegram-bot (about 20 MB) and wechatpy (about 15 MB) load only where used.
+    from bot.channels.telegram.sender import TelegramSender
 
 log = logging.getLogger(__name__)
 failures = FailureLog(log)
@@ -117,6 +116,8 @@ class Delivery:
 
     async def _register_webhook(self) -> None:
         """setWebhook with retries: a 429 at start-up must not crash the server."""
+        from telegram.error import RetryAfter, TelegramError
+
         assert self.telegram is not None
         settings = self.kefu.settings
         url = f"{(settings.server.public_url or '').rstrip('/')}/webhooks/telegram"
@@ -139,6 +140,8 @@ class Delivery:
 
     async def _poll_telegram(self) -> None:
         """getUpdates long polling for setups without a public URL."""
+        from telegram.error import Conflict, NetworkError, RetryAfter
+
         assert self.telegram is not None
         bot = self.telegram.bot
         offset: int | None = None
@@ -209,15 +212,20 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
     settings = kefu.settings
     built: dict[str, Sender] = dict(senders or {})
     telegram_sender: TelegramSender | None = None
-    if telegram.NAME not in built and telegram.NAME in kefu.services.outbox_delays:
-        assert settings.telegram_bot_token is not None
-        telegram_sender = TelegramSender(make_bot(settings.telegram_bot_token.get_secret_value(),
-                                                  settings.telegram_api_base_url))
-        built[telegram.NAME] = telegram_sender
-    elif isinstance(built.get(telegram.NAME), TelegramSender):
-        telegram_sender = built[telegram.NAME]  # type: ignore[assignment]
+    if telegram.NAME in built or telegram.NAME in kefu.services.outbox_delays:
+        from bot.channels.telegram.sender import TelegramSender, make_bot
+
+        if telegram.NAME not in built:
+            assert settings.telegram_bot_token is not None
+            telegram_sender = TelegramSender(make_bot(
+                settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url))
+            built[telegram.NAME] = telegram_sender
+        elif isinstance(built[telegram.NAME], TelegramSender):
+            telegram_sender = built[telegram.NAME]  # type: ignore[assignment]
     if (wechat.NAME not in built and wechat.NAME in kefu.services.outbox_delays
             and settings.wechat_app_id and settings.wechat_app_secret):
+        from bot.channels.wechat.sender import WeChatSender, make_client
+
         built[wechat.NAME] = WeChatSender(make_client(
             settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
             settings.wechat_api_base_url, session=_token_storage(kefu)))
@@ -297,6 +305,8 @@ def _token_storage(kefu: Kefu) -> Any:
         from wechatpy.session.redisstorage import RedisStorage
 
         return RedisStorage(Redis.from_url(url), prefix="kefu:wechatpy")
+    from bot.channels.wechat.session import DatabaseSessionStorage
+
     return DatabaseSessionStorage(kefu.sessions, asyncio.get_running_loop())
 
 def keys_from(settings: Settings) -> WeChatKeys | None:

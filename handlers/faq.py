@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.i18n import to_simplified
+from bot.core.i18n import to_simplified, to_traditional
 from bot.core.messages import Button
 from bot.dialogue.commands import parse_command
 from bot.dialogue.registry import Registry
@@ -16,7 +16,6 @@ from bot.features.knowledge.stores import (
     city_names,
     find_stores,
     mentioned_stores,
-    to_traditional,
     today_at,
 )
 from bot.settings import Store, localized

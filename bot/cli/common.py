@@ -62,17 +62,19 @@ def is_embedded(settings: Settings) -> bool:
 
 
 @asynccontextmanager
-async def open_kefu(settings: Settings, *, nlu: NluBackend | None = None) -> AsyncIterator[Kefu]:
+async def open_kefu(settings: Settings, *, nlu: NluBackend | None = None,
+                    prepared: bool = False) -> AsyncIterator[Kefu]:
     """A ready Kefu: an embedded database is migrated on the spot; PostgreSQL must be
-    migrated by the operator (`kefu db upgrade`), and Kefu says so when it is not."""
+    migrated by the operator (`kefu db upgrade`), and Kefu says so when it is not.
+    ``prepared``: another process just did that (`kefu serve`), skip it."""
     from bot.app import build_kefu
 
     embedded = is_embedded(settings)
     if embedded:
         settings.app.data_dir.mkdir(parents=True, exist_ok=True)
-    else:
+    elif not prepared:
         await _require_migrated(settings)
-    kefu = await build_kefu(settings, nlu=nlu, migrate=embedded)
+    kefu = await build_kefu(settings, nlu=nlu, migrate=embedded and not prepared)
     try:
         yield kefu
     finally:

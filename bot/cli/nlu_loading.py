@@ -10,5 +10,7 @@ from nlu.protocol import NluBackend
 def load_nlu(settings: Settings) -> NluBackend:
     """The backend with its embedded model loaded (trained first when the data changed), so
     the first customer does not wait for it."""
-    build_embedded(settings).load_or_train()
-    return build_nlu(settings)
+    embedded = build_embedded(settings)
+    embedded.load_or_train()
+    # The same instance serves: the model is in memory once, before any worker forks.
+    return build_nlu(settings, embedded=embedded)

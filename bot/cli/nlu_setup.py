@@ -42,13 +42,14 @@ def build_embedded(settings: Settings) -> EmbeddedNlu:
     )
 
 
-def build_nlu(settings: Settings) -> NluBackend:
-    """The configured backend: embedded, or Rasa with the embedded model as its fallback.
+def build_nlu(settings: Settings, *, embedded: EmbeddedNlu | None = None) -> NluBackend:
+    """The configured backend: embedded, or Rasa with the embedded model as its fallback
+    (``embedded``, when one is already built).
 
     Raises:
         ConfigError: ``nlu.backend`` is ``rasa`` but ``nlu.rasa_url`` is not set.
     """
-    embedded = build_embedded(settings)
+    embedded = embedded or build_embedded(settings)
     if settings.nlu.backend == "embedded":
         return embedded
     if not settings.nlu.rasa_url:

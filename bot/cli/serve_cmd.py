@@ -1,22 +1,25 @@
-"""`kefu serve`: the HTTP server (webhooks, web chat, API) in one process."""
+"""`kefu serve`: the HTTP server (webhooks, web chat, API), in one or several workers."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
+import socket
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from bot.app_proactive import planner_for
-from bot.cli.common import open_kefu, run_async, settings_or_exit, setup_logging
-from bot.cli.demo_cmd import seed
+from bot.cli.common import is_embedded, open_kefu, run_async, settings_or_exit, setup_logging
 from bot.cli.nlu_loading import load_nlu
+from bot.cli.workers import bind_socket, default_workers, in_child, run_workers
 from bot.console.demo import login_lines
+from bot.core import metrics
 from bot.core.logs import configure_logging
 from bot.server.asgi import create_app
 from bot.settings import Settings
+from nlu.protocol import NluBackend
 from scheduler.runner import start_scheduler
 
 
@@ -30,6 +33,10 @@ def serve(
     demo: Annotated[bool, typer.Option(
         "--demo", help="Seed demo members and console logins first, and print the logins "
                        "(no tokens needed)")] = False,
+    workers: Annotated[int | None, typer.Option(
+        metavar="N", min=1, max=64, show_default=False,
+        help="Worker processes sharing the port; exactly one runs the timed jobs  "
+             "[default: the CPU count on PostgreSQL, 1 on SQLite]")] = None,
 ) -> None:
     """Run Kefu: the web chat at /, the agent console at /console, the platform webhooks,
     /model/parse and /healthz, with the scheduler, in one process.
@@ -44,21 +51,46 @@ def serve(
                       or (log_format == "auto" and settings.is_production))
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
+    # Migrations (SQLite), the schema check (PostgreSQL) and demo seeding run in a child
+    # process: Alembic and the seeding's working memory never weigh on the server.
+    members = in_child(lambda: run_async(lambda: _prepare(settings, demo=demo)))
     if demo:
-        report = run_async(lambda: seed(settings))
-        typer.echo(f"Demo data ready ({report.members_total} members). Try the demo senders "
+        typer.echo(f"Demo data ready ({members} members). Try the demo senders "
                    "demo-silver, demo-gold and demo-diamond.")
     typer.echo(f"Web chat:      http://{bind_host}:{bind_port}/")
     typer.echo(f"Health:        http://{bind_host}:{bind_port}/healthz")
     typer.echo(f"Agent console: http://{bind_host}:{bind_port}/console")
     if demo:
         typer.echo("Demo console logins:\n" + "\n".join(login_lines()))
-    run_async(lambda: _serve(settings, bind_host, bind_port))
+    count = workers or default_workers(embedded=is_embedded(settings))
+    # Loaded before the workers fork: they share the model's memory instead of each
+    # holding a copy, and the first customer does not wait for it.
+    nlu = load_nlu(settings)
+    if count == 1:
+        run_async(lambda: _serve(settings, bind_host, bind_port, nlu=nlu))
+        return
+    typer.echo(f"Workers:       {count}")
+    sock = bind_socket(bind_host, bind_port)
+    code = run_workers(count, lambda index: run_async(
+        lambda: _serve(settings, bind_host, bind_port, nlu=nlu, sock=sock, worker=index)))
+    raise typer.Exit(code)
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
-    nlu = await asyncio.to_thread(load_nlu, settings)
-    async with open_kefu(settings, nlu=nlu) as kefu:
+async def _prepare(settings: Settings, *, demo: bool) -> int:
+    """Brings the database up to date (or checks it is); with ``demo`` seeds it. Returns the
+    number of members."""
+    if demo:
+        from bot.cli.demo_cmd import seed
+
+        return (await seed(settings)).members_total
+    async with open_kefu(settings):
+        return 0
+
+
+async def _serve(settings: Settings, host: str, port: int, *, nlu: NluBackend,
+                 sock: socket.socket | None = None, worker: int = 1) -> None:
+    metrics.WORKER_INFO.labels(worker=str(worker), pid=str(os.getpid())).set(1)
+    async with open_kefu(settings, nlu=nlu, prepared=True) as kefu:
         app = create_app(kefu, close_on_shutdown=False)
         # uvicorn's own access log stays off: it would print the WeChat follower's openid
         # from the query string. Kefu's (bot/server/access_log.py) masks it. log_config=None
@@ -68,6 +100,6 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         jobs = await start_scheduler(sessions=kefu.sessions, settings=settings,
                                      engine=kefu.engine, planner=planner_for(kefu))
         try:
-            await uvicorn.Server(config).serve()
+            await uvicorn.Server(config).serve(sockets=[sock] if sock is not None else None)
         finally:
             await jobs.stop()

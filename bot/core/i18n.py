@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import string
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
@@ -14,6 +20,7 @@ import yaml
 
 from bot.core.settings import LANGUAGES
 
+log = logging.getLogger(__name__)
 LOCALES_DIR = Path(__file__).parent.parent / "locales"
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -50,9 +57,8 @@ class Translator:
 
     def __init__(self) -> None:
         simplified = _load("zh-Hans")
-        # Taiwan-standard characters (為, 啟): plain "s2t" gives forms (爲, 啓) readers find odd.
-        converter = opencc.OpenCC("s2tw")
-        traditional = {key: converter.convert(text) for key, text in simplified.items()}
+        traditional = dict(zip(simplified, to_traditional_many(list(simplified.values())),
+                               strict=True))
         traditional.update(_load("zh-Hant"))
         self._tables = {"zh-Hans": simplified, "zh-Hant": traditional, "en": _load("en")}
 
@@ -106,9 +112,66 @@ def _t2s() -> Any:
     return opencc.OpenCC("t2s")
 
 
+# Simplified → Traditional (Taiwan-standard characters: 為, 啟; plain "s2t" gives forms, 爲,
+# 啓, readers find odd) needs OpenCC's phrase dictionary to choose between 髮 and 發, 麵 and
+# 面: about 45 MB of memory once loaded, for a few hundred fixed texts (the locale, FAQ
+# answers, store and holiday names). A short-lived process converts them instead, and their
+# conversions are kept here.
+_CONVERT = ("import json, sys, opencc; converter = opencc.OpenCC('s2tw'); "
+            "json.dump([converter.convert(t) for t in json.load(sys.stdin)], sys.stdout)")
+_traditional: dict[str, str] = {}
+_MAX_KEPT = 20_000
+
+
+def to_traditional_many(texts: Sequence[str]) -> list[str]:
+    """``texts`` in Traditional characters (Taiwan standard), phrase by phrase."""
+    missing = [text for text in dict.fromkeys(texts) if text not in _traditional]
+    if missing:
+        if len(_traditional) + len(missing) > _MAX_KEPT:
+            _traditional.clear()
+        _traditional.update(zip(missing, _convert(missing), strict=True))
+    return [_traditional[text] for text in texts]
+
+
+def to_traditional(text: str) -> str:
+    return to_traditional_many([text])[0]
+
+
+def _convert(texts: list[str]) -> list[str]:
+    try:
+        # Our own interpreter and a fixed script; the texts go through stdin as JSON.
+        done = subprocess.run([sys.executable, "-c", _CONVERT],  # noqa: S603
+                              input=json.dumps(texts),
+                              capture_output=True, text=True, timeout=120, check=True)
+        converted = json.loads(done.stdout)
+        if isinstance(converted, list) and len(converted) == len(texts):
+            return [str(text) for text in converted]
+        log.warning("OpenCC converter process answered %d texts for %d; converting here",
+                    len(converted), len(texts))
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        log.warning("OpenCC converter process failed (%s); converting here",
+                    exc.__class__.__name__)
+    converter = opencc.OpenCC("s2tw")
+    return [converter.convert(text) for text in texts]
+
+
 @lru_cache(maxsize=1)
 def _s2t() -> Any:
-    return opencc.OpenCC("s2tw")
+    """Character by character only (small dictionaries): enough to tell whether a text uses
+    any character written differently in Traditional script."""
+    share = Path(opencc.__file__).parent / "clib" / "share" / "opencc"
+    config = {
+        "name": "Kefu: Simplified to Traditional (Taiwan), characters only",
+        "segmentation": {"type": "mmseg",
+                         "dict": {"type": "ocd2", "file": str(share / "STCharacters.ocd2")}},
+        "conversion_chain": [
+            {"dict": {"type": "ocd2", "file": str(share / "STCharacters.ocd2")}},
+            {"dict": {"type": "ocd2", "file": str(share / "TWVariants.ocd2")}},
+        ],
+    }
+    path = Path(tempfile.gettempdir()) / "kefu-opencc-s2tw-characters.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return opencc.OpenCC(str(path))
 
 
 def detect_language(text: str, *, prefer: str | None = None) -> str | None:

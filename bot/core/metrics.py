@@ -21,6 +21,8 @@ JOB_RUNS = Counter("kefu_job_runs_total", "Timed job runs by outcome (ok, failed
                    ["job", "outcome"])
 JOB_LAST_SUCCESS = Gauge("kefu_job_last_success_timestamp_seconds",
                          "When each timed job last succeeded (Unix time)", ["job"])
+WORKER_INFO = Gauge("kefu_worker_info", "1 for the `kefu serve` worker that answered the "
+                    "scrape: its number and process id", ["worker", "pid"])
 SCHEDULER_LEADER = Gauge("kefu_scheduler_leader",
                          "1 while this process runs the timed jobs, else 0")
 SLA_WARNINGS = Counter("kefu_sla_warnings_total", "SLA warnings sent to agents")

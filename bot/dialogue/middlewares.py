@@ -8,18 +8,23 @@ from dataclasses import replace
 
 from bot.channels.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
 from bot.core import metrics
-from bot.core.messages import UNSUBSCRIBED_EVENT, Button, numbered_choice
+from bot.core.messages import (
+    UNSUBSCRIBED_EVENT,
+    Button,
+    InboundMessage,
+    numbered_choice,
+)
 from bot.core.storage import conversations
 from bot.core.storage.members import get_member
 from bot.dialogue.commands import parse_command
 from bot.dialogue.handoff import handoff_guard
 from bot.dialogue.language import language_of_turn
 from bot.dialogue.redact import transcript_text
-from bot.dialogue.turn import Queued, Reply, Turn
+from bot.dialogue.turn import Queued, Reply, Services, Turn
 from bot.features.kpis.metrics import NLU_CONFIDENCE
 from bot.outbox import store as outbox
 from nlu import intents
-from nlu.types import IntentScore
+from nlu.types import IntentScore, Parse
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +35,7 @@ Middleware = Callable[[Turn, Next], Awaitable[None]]
 async def record_messages(turn: Turn, call_next: Next) -> None:
     """Stores the inbound message once; a redelivery gets the replies stored the first time."""
     inbound = turn.inbound
-    message_id = await conversations.record_inbound(
+    message = await conversations.store_inbound(
         turn.session,
         conversation=turn.conversation,
         channel=inbound.channel,
@@ -39,7 +44,7 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         text=transcript_text(turn.text, turn.state()),
         now=turn.now,
     )
-    if message_id is None:
+    if message is None:
         assert inbound.message_id is not None
         first = await conversations.find_inbound(
             turn.session, channel=inbound.channel, channel_message_id=inbound.message_id)
@@ -55,7 +60,7 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         metrics.DUPLICATES.labels(inbound.channel).inc()
         return
     metrics.MESSAGES_IN.labels(inbound.channel).inc()
-    turn.message_id = message_id
+    message_id = turn.message_id = message.id
     _note_presence(turn)
     await call_next(turn)
     await conversations.set_understanding(
@@ -64,25 +69,28 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         intent=turn.intent,
         confidence=turn.parse.intent.confidence if turn.parse else None,
         outcome=turn.outcome,
+        message=message,
+    )
+    # All replies in one flush (one INSERT), together with the updates made during the turn.
+    stored_replies = await conversations.record_replies(
+        turn.session,
+        conversation=turn.conversation,
+        channel=inbound.channel,
+        reply_to_id=message_id,
+        replies=[(reply.text,
+                  [{"title": b.title, "payload": b.payload} for b in reply.buttons] or None)
+                 for reply in turn.replies],
+        now=turn.now,
     )
     delay = turn.services.outbox_delays.get(inbound.channel)
+    if delay is None:
+        return
     channels = turn.services.channels
-    for reply, message in zip(turn.replies, turn.outbound(), strict=True):
-        stored_reply = await conversations.record_outbound(
-            turn.session,
-            conversation=turn.conversation,
-            channel=inbound.channel,
-            reply_to_id=message_id,
-            text=reply.text,
-            buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons] or None,
-            now=turn.now,
-        )
-        if delay is None:
-            continue
+    for outgoing, stored_reply in zip(turn.outbound(), stored_replies, strict=True):
         # Same transaction as the turn: a reply is never lost, and never sent for a turn
         # that rolled back. One row per platform message (a long WeChat reply is several),
         # so each part is sent, retried and counted against the reply window by itself.
-        for part in channels.render(message):
+        for part in channels.render(outgoing):
             outbox_id = await outbox.enqueue(
                 turn.session, part, identity_id=turn.identity.id, now=turn.now,
                 message_id=stored_reply.id, not_before=turn.now + delay)
@@ -171,7 +179,12 @@ async def understand(turn: Turn, call_next: Next) -> None:
             turn.parse = replace(original, intent=IntentScore(command.name, 1.0),
                                  intent_ranking=(IntentScore(command.name, 1.0),))
     elif turn.text and nlu is not None:
-        turn.parse = await nlu.parse(turn.text, timezone=zone)
+        early = turn.preparsed
+        if (early is not None and early.text == turn.text
+                and zone == turn.settings.app.default_timezone):
+            turn.parse = early
+        else:
+            turn.parse = await nlu.parse(turn.text, timezone=zone)
         turn.intent = turn.parse.intent.name
     elif turn.text:
         turn.intent = intents.OUT_OF_SCOPE
@@ -179,6 +192,15 @@ async def understand(turn: Turn, call_next: Next) -> None:
         metrics.INTENTS.labels(turn.parse.intent.name).inc()
         NLU_CONFIDENCE.labels(turn.inbound.channel).observe(turn.parse.intent.confidence)
     await call_next(turn)
+
+
+async def preparse(services: Services, inbound: InboundMessage, text: str) -> Parse | None:
+    """Free text understood before the turn's transaction, in the default time zone
+    (:func:`understand` uses it when the sender's zone is that one, as for most)."""
+    if (services.nlu is None or not text or parse_command(text) is not None
+            or (inbound.payload or "").startswith("event:")):
+        return None
+    return await services.nlu.parse(text, timezone=services.settings.app.default_timezone)
 
 
 DEFAULT_MIDDLEWARES: tuple[Middleware, ...] = (

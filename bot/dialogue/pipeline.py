@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core import metrics
 from bot.core.correlation import correlated
 from bot.core.messages import InboundMessage, OutboundMessage
-from bot.core.storage.conversations import current_conversation
+from bot.core.storage.conversations import open_conversation
 from bot.core.storage.db import transaction
-from bot.core.storage.members import ensure_identity
 from bot.dialogue.dispatch import dispatch
-from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
+from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next, preparse
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Queued, Services, Turn
 
@@ -81,11 +80,11 @@ class Dialogue:
         started = time.perf_counter()
         now = self._clock()
         text = clean_text(inbound.text, limit=self.services.settings.app.max_message_chars)
+        preparsed = await preparse(self.services, inbound, text)
         async with transaction(self._sessions) as session:
-            identity = await ensure_identity(
+            identity, conversation = await open_conversation(
                 session, channel=inbound.channel, external_id=inbound.sender_id, now=now)
             identity.last_seen_at = now
-            conversation = await current_conversation(session, identity=identity, now=now)
             conversation.last_message_at = now
             turn = Turn(
                 inbound=inbound,
@@ -96,6 +95,7 @@ class Dialogue:
                 identity=identity,
                 conversation=conversation,
                 language=identity.language or self.services.settings.app.default_language,
+                preparsed=preparsed,
             )
             await self._chain(turn)
         metrics.TURN_SECONDS.labels(inbound.channel).observe(time.perf_counter() - started)

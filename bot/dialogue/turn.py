@@ -80,6 +80,9 @@ class Turn:
     # Set when the bot asked "did you mean …?" ("clarify") or admitted it did not understand
     # ("fallback"); stored with the inbound message for the KPIs.
     outcome: str | None = None
+    # The text understood before the transaction began (in the default time zone): the NLU,
+    # perhaps a Rasa server over the network, never runs while the turn holds the writer.
+    preparsed: Parse | None = None
 
     @property
     def settings(self) -> Settings:

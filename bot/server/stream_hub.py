@@ -16,15 +16,16 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import asyncpg  # type: ignore[import-untyped]
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
 
 from bot.outbox import web_signal
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    # asyncpg and redis-py load only where this process listens through them.
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 Mode = Literal["postgresql", "redis", "poll"]
@@ -107,6 +108,8 @@ class StreamHub:
             self._task = asyncio.create_task(self._listen_postgres(), name="kefu-web-listen")
         elif self.mode == "redis":
             assert self._redis_url is not None
+            from redis.asyncio import Redis
+
             self._publisher = Redis.from_url(self._redis_url, socket_timeout=2)
             self._task = asyncio.create_task(self._listen_redis(), name="kefu-web-listen")
 
@@ -127,6 +130,8 @@ class StreamHub:
 
     async def _publish(self, sender: str) -> None:
         assert self._publisher is not None
+        from redis.exceptions import RedisError
+
         try:
             await self._publisher.publish(web_signal.CHANNEL, sender)
         except (RedisError, OSError) as exc:
@@ -140,6 +145,8 @@ class StreamHub:
 
     async def _listen_postgres(self) -> None:
         assert self._database_url is not None
+        import asyncpg  # type: ignore[import-untyped]
+
         dsn = make_url(self._database_url).set(drivername="postgresql")
         while True:
             connection: Any = None
@@ -168,6 +175,9 @@ class StreamHub:
 
     async def _listen_redis(self) -> None:
         assert self._redis_url is not None
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
         while True:
             client: Redis[bytes] = Redis.from_url(self._redis_url, socket_timeout=None)
             try:

@@ -44,9 +44,11 @@ class Served:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = cwd / f"{name}.log"
         self._log = self.log_path.open("w", encoding="utf-8")
+        # One worker: these tests read each server's own /metrics and log as one process
+        # (several workers of one server are tested in tests/bot/cli/test_serve_workers.py).
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)], env=env, cwd=cwd,
-            stdout=self._log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "bot", "serve", "--port", str(self.port), "--workers", "1"],
+            env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_healthy(self, seconds: float = 90) -> None:
         deadline = time.monotonic() + seconds

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
-
-from telegram import Message, Update, User
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import PRINTABLE_ID, Capabilities, fit, storable_text
 from bot.channels.telegram import NAME
 from bot.channels.text import split_text as _split
 from bot.core.messages import InboundMessage, OutboundMessage
 from bot.core.phones import normalize_phone
+
+if TYPE_CHECKING:
+    # python-telegram-bot (about 20 MB) loads with the first update, not with the server.
+    from telegram import Message, User
 
 # A text message holds 1-4096 characters.
 MAX_TEXT = 4096
@@ -64,6 +66,8 @@ def parse_update(data: Any, *, received_at: datetime | None = None) -> ParsedUpd
     """
     if not isinstance(data, dict):
         raise MalformedUpdate("not a Telegram update: a JSON object is expected")
+    from telegram import Update
+
     try:
         update = Update.de_json(data, None)
     except _PTB_PARSE_ERRORS as exc:

@@ -11,9 +11,6 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.utils import check_signature
 
 from bot.channels.wechat import NAME
 from bot.channels.windows import EVENT_WINDOW, MESSAGE_WINDOW
@@ -55,6 +52,11 @@ class Envelope:
 def verify_url(keys: WeChatKeys, *, signature: str, timestamp: str, nonce: str,
                echostr: str) -> str:
     """The GET check WeChat makes when the server URL is saved: echo back ``echostr``."""
+    # wechatpy (with requests, about 15 MB) loads with the first WeChat request, not in
+    # every server.
+    from wechatpy.exceptions import InvalidSignatureException
+    from wechatpy.utils import check_signature
+
     try:
         check_signature(keys.token, signature, timestamp, nonce)
     except InvalidSignatureException:
@@ -87,6 +89,10 @@ def open_envelope(body: bytes, params: dict[str, str], keys: WeChatKeys, *,
     """
     if len(body) > MAX_BODY_BYTES:
         raise WeChatRequestError(f"body is larger than {MAX_BODY_BYTES} bytes", 413)
+    from wechatpy.crypto import WeChatCrypto
+    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+    from wechatpy.utils import check_signature
+
     timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
     # WeChat signs the query in every mode: check it before the body is even parsed.
     try:

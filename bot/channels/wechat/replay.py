@@ -16,9 +16,8 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +26,9 @@ from bot.core.storage.db import transaction
 from bot.core.storage.models import KeyValue
 from bot.core.storage.outage import database_unavailable
 from bot.core.storage.upsert import insert_if_absent
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # loaded only where Redis is configured
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "wechat-query:"
@@ -47,9 +49,12 @@ class ReplayGuard:
                  clock: Callable[[], float] = time.time) -> None:
         self._sessions = sessions
         self.window = window
-        self._redis: Redis[bytes] | None = (
-            Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-            if redis_url else None)
+        self._redis: Redis[bytes] | None = None
+        if redis_url:
+            from redis.asyncio import Redis
+
+            self._redis = Redis.from_url(redis_url, socket_timeout=0.5,
+                                         socket_connect_timeout=0.5)
         self._redis_prefix = redis_prefix
         self._clock = clock
         self._last_sweep = 0.0
@@ -85,6 +90,8 @@ class ReplayGuard:
     async def _remember(self, key: str, digest: str, ttl: int, now: float) -> str:
         """Stores ``digest`` under ``key`` unless something is there; returns what is there."""
         if self._redis is not None:
+            from redis.exceptions import RedisError
+
             name = self._redis_prefix + key
             try:
                 if await self._redis.set(name, digest, ex=ttl, nx=True):

@@ -6,9 +6,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.replies import TextReply
-
 from bot.channels.wechat.channel import MAX_TEXT_BYTES
 from bot.channels.wechat.push import WeChatKeys
 
@@ -39,6 +36,10 @@ def passive_share(texts: Sequence[str], *, max_bytes: int = MAX_TEXT_BYTES) -> i
 def render_reply(fields: dict[str, str], text: str, *, keys: WeChatKeys,
                  reply_key: str | None, nonce: str) -> str:
     """A passive text reply to the push ``fields``, encrypted when the push was."""
+    # wechatpy (about 15 MB) loads with the first WeChat push, not with every server.
+    from wechatpy.crypto import WeChatCrypto
+    from wechatpy.replies import TextReply
+
     now = int(time.time())
     # wechatpy's reply writes the XML; it wraps the content in CDATA without escaping a
     # "]]>" inside, so that one sequence is split across two CDATA sections first.

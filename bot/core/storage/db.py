@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.core.crypto import Keyring
 from bot.core.errors import ConfigError
+from bot.core.storage import statements
 
 
 def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
@@ -48,6 +52,7 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> A
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    statements.watch(engine)
     return engine
 
 
@@ -67,12 +72,65 @@ def make_sessionmaker(engine: AsyncEngine, *,
     # Imported here: the ORM events register with the import, for every session maker.
     from bot.core.storage import sealed
 
-    info = {sealed.INFO_KEY: keyring} if keyring is not None else {}
+    info: dict[str, Any] = {sealed.INFO_KEY: keyring} if keyring is not None else {}
+    if engine.dialect.name == "sqlite":
+        info[WRITE_GATE_KEY] = WriteGate()
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+WRITE_GATE_KEY = "kefu_write_gate"
+
+
+class WriteGate:
+    """One writing transaction at a time in this process, for SQLite.
+
+    SQLite has one writer per database. Left to itself, each of several connections starts a
+    deferred transaction, collides on its first write and sleeps in the busy handler (or fails
+    at once when its read snapshot went stale), so concurrent turns wait for nothing. Queued
+    here instead, a transaction starts the moment the previous one commits, with ``BEGIN
+    IMMEDIATE``; the busy handler is then only for other processes (the CLI, a second
+    ``kefu chat``).
+    """
+
+    __slots__ = ("_locks",)
+
+    def __init__(self) -> None:
+        # One lock per event loop: tests and the CLI may run several loops in turn.
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary())
+
+    def lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+
+# Set while this task holds the gate: a transaction opened inside another one (which would
+# wait for itself forever) goes through without queueing again.
+_holding: ContextVar[bool] = ContextVar("kefu_write_gate_held", default=False)
 
 
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One session, one transaction: committed on success, rolled back on any error."""
-    async with sessions() as session, session.begin():
-        yield session
+    """One session, one transaction: committed on success, rolled back on any error.
+
+    On SQLite the transaction waits for its turn to write (:class:`WriteGate`), so keep it
+    short: no network calls inside.
+    """
+    gate = sessions.kw.get("info", {}).get(WRITE_GATE_KEY)
+    if not isinstance(gate, WriteGate) or _holding.get():
+        async with sessions() as session, session.begin():
+            yield session
+        return
+    async with gate.lock():
+        token = _holding.set(True)
+        try:
+            async with sessions() as session, session.begin():
+                # pysqlite issues no BEGIN of its own once one is open: the write lock is
+                # taken here, not at the first write halfway through the turn.
+                await session.execute(text("BEGIN IMMEDIATE"))
+                yield session
+        finally:
+            _holding.reset(token)

@@ -59,6 +59,10 @@ async def ensure_identity(
     session: AsyncSession, *, channel: str, external_id: str, now: datetime
 ) -> ChannelIdentity:
     """The identity of a sender, created on first contact (safe under concurrent first contact)."""
+    # Nearly every sender wrote before: one read, and the insert only for a newcomer.
+    known = await find_identity(session, channel=channel, external_id=external_id)
+    if known is not None:
+        return known
     await insert_ignore(
         session,
         ChannelIdentity,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -49,16 +49,24 @@ def _keyring_of_target(target: Message) -> Keyring | None:
 
 
 @event.listens_for(Message, "before_insert")
-@event.listens_for(Message, "before_update")
-def _seal_before_write(_mapper: Any, _connection: Any, target: Message) -> None:
+def _seal_before_insert(_mapper: Any, _connection: Any, target: Message) -> None:
     target.text = seal(_keyring_of_target(target), target.text)
+
+
+@event.listens_for(Message, "before_update")
+def _seal_before_update(_mapper: Any, _connection: Any, target: Message) -> None:
+    # Only a changed text is written: an update of the intent leaves the stored text alone
+    # (sealing it anyway would rewrite it, and decrypt it again afterwards, every turn).
+    if inspect(target).attrs.text.history.has_changes():
+        target.text = seal(_keyring_of_target(target), target.text)
 
 
 @event.listens_for(Message, "after_insert")
 @event.listens_for(Message, "after_update")
 def _plain_after_write(_mapper: Any, _connection: Any, target: Message) -> None:
     # The row holds the ciphertext; the object in memory goes on holding the plaintext.
-    set_committed_value(target, "text", unseal(_keyring_of_target(target), target.text))
+    if key_id_of(target.text) is not None:
+        set_committed_value(target, "text", unseal(_keyring_of_target(target), target.text))
 
 
 @event.listens_for(Message, "load")

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jieba
 import yaml
 from rank_bm25 import BM25Okapi
 
 from bot.core.errors import ConfigError
 from bot.core.i18n import to_simplified
+from bot.features.knowledge.segmenter import Tokenizer, corpus_tokenizer, jieba
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,14 @@ _WORD = re.compile(r"[\w']+")
 IDF_FLOOR = 0.25
 
 
-def tokens(text: str) -> list[str]:
-    """Search terms of ``text``: jieba words (simplified script), English words lower-cased."""
-    simplified = to_simplified(text).lower()
-    words = jieba.lcut_for_search(simplified)
+def normalised(text: str) -> str:
+    return to_simplified(text).lower()
+
+
+def tokens(text: str, tokenizer: Tokenizer | None = None) -> list[str]:
+    """Search terms of ``text``: jieba words (simplified script), English words lower-cased.
+    ``tokenizer`` defaults to jieba's own (its whole dictionary)."""
+    words = (tokenizer or jieba.dt).lcut_for_search(normalised(text))
     return [w for w in (w.strip() for w in words)
             if w and _WORD.fullmatch(w) and w not in _STOP]
 
@@ -77,11 +81,14 @@ def _entry(raw: Any, where: str) -> Entry:
 class KnowledgeBase:
     """Entries and their BM25 index; :meth:`search` ranks them for a question."""
 
-    __slots__ = ("_index", "entries")
+    __slots__ = ("_index", "_tokenizer", "entries")
 
     def __init__(self, entries: list[Entry]) -> None:
         self.entries = entries
-        corpus = [tokens(e.text()) or ["-"] for e in entries]
+        # Only the dictionary words the entries use (bot/features/knowledge/segmenter.py).
+        self._tokenizer = (corpus_tokenizer(normalised(e.text()) for e in entries)
+                           if entries else None)
+        corpus = [tokens(e.text(), self._tokenizer) or ["-"] for e in entries]
         self._index = BM25Okapi(corpus) if entries else None
         if self._index is not None:
             # Okapi's idf turns negative for terms in over half the entries (and all of a
@@ -111,8 +118,10 @@ class KnowledgeBase:
 
     def search(self, question: str, *, limit: int = 3) -> list[Hit]:
         """Entries sharing terms with ``question``, best first (score > 0 only)."""
-        terms = tokens(question)
-        if self._index is None or not terms:
+        if self._index is None:
+            return []
+        terms = tokens(question, self._tokenizer)
+        if not terms:
             return []
         scores = self._index.get_scores(terms)
         ranked = sorted(range(len(self.entries)), key=lambda i: -float(scores[i]))

@@ -5,29 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import holidays
-import opencc
 
-from bot.core.i18n import to_simplified
+from bot.core.i18n import to_simplified, to_traditional
 from bot.features.knowledge.settings import Store, StoresConfig
 
 log = logging.getLogger(__name__)
 
 _HONG_KONG = frozenset({"Asia/Hong_Kong", "Asia/Macau"})
-
-
-@lru_cache(maxsize=1)
-def _s2t() -> opencc.OpenCC:
-    return opencc.OpenCC("s2tw")
-
-
-def to_traditional(text: str) -> str:
-    converted: str = _s2t().convert(text)
-    return converted
 
 
 def _norm(text: str) -> str:

@@ -146,9 +146,10 @@ async def purchase_totals(
     period = [Purchase.member_id == member_id, Purchase.occurred_at >= since]
     if until is not None:
         period.append(Purchase.occurred_at < until)
-    spend = await session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0))
-                                 .where(*period))
-    times = await session.scalars(select(Purchase.occurred_at).where(*period,
-                                                                      Purchase.amount > 0))
-    visits = len({moment.astimezone(zone).date() for moment in times})
-    return max(Decimal(str(spend or 0)), Decimal(0)), visits
+    # One statement for both: a member's year of receipts is a few hundred rows at most, and
+    # Decimal adds them exactly (SQLite's SUM of NUMERIC would go through floats).
+    rows = (await session.execute(select(Purchase.amount, Purchase.occurred_at)
+                                  .where(*period))).all()
+    spend = sum((Decimal(str(amount)) for amount, _ in rows), Decimal(0))
+    visits = len({moment.astimezone(zone).date() for amount, moment in rows if amount > 0})
+    return max(spend, Decimal(0)), visits

@@ -20,9 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from bot.features.security.ratelimit import Decision
 
 log = logging.getLogger(__name__)
@@ -113,9 +110,14 @@ class MemoryThrottleStore:
 class RedisThrottleStore:
     """Tallies in Redis, shared by every process; in memory while Redis is down."""
 
-    __slots__ = ("_fallback", "_redis", "prefix")
+    __slots__ = ("_errors", "_fallback", "_redis", "prefix")
 
     def __init__(self, url: str, *, prefix: str = "kefu:login:") -> None:
+        # redis-py (about 6 MB) loads only where Redis is configured.
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        self._errors: tuple[type[Exception], ...] = (RedisError, OSError)
         self._redis: Redis[bytes] = Redis.from_url(url, socket_timeout=0.5,
                                                    socket_connect_timeout=0.5)
         self._fallback = MemoryThrottleStore()
@@ -124,7 +126,7 @@ class RedisThrottleStore:
     async def tally(self, key: str) -> tuple[int, float]:
         try:
             found = await self._redis.hmget(self.prefix + key, ["n", "last"])
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             log.warning("Redis login throttle unavailable (%s)", exc.__class__.__name__)
             return await self._fallback.tally(key)
         count, last = found
@@ -138,26 +140,26 @@ class RedisThrottleStore:
                 pipe.hset(name, "last", repr(now))
                 pipe.expire(name, math.ceil(ttl))
                 await pipe.execute()
-        except (RedisError, OSError):
+        except self._errors:
             await self._fallback.fail(key, now=now, ttl=ttl)
 
     async def forget(self, key: str) -> None:
         try:
             await self._redis.delete(self.prefix + key)
-        except (RedisError, OSError):
+        except self._errors:
             log.warning("Redis unavailable: could not clear a login tally")
         await self._fallback.forget(key)
 
     async def mark(self, key: str, *, ttl: float) -> None:
         try:
             await self._redis.set(self.prefix + key, b"1", ex=math.ceil(ttl))
-        except (RedisError, OSError):
+        except self._errors:
             await self._fallback.mark(key, ttl=ttl)
 
     async def marked(self, key: str) -> bool:
         try:
             return bool(await self._redis.exists(self.prefix + key))
-        except (RedisError, OSError):
+        except self._errors:
             return await self._fallback.marked(key)
 
     async def aclose(self) -> None:

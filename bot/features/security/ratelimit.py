@@ -9,9 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from bot.features.security.settings import RateLimit, RedisConfig
 
 log = logging.getLogger(__name__)
@@ -76,9 +73,14 @@ class RedisRateLimiter:
     """Counts in Redis, shared by every process; falls back to memory while Redis is down
     (limits stay per process rather than vanishing)."""
 
-    __slots__ = ("_fallback", "_redis", "_warned", "prefix")
+    __slots__ = ("_errors", "_fallback", "_redis", "_warned", "prefix")
 
     def __init__(self, url: str, *, prefix: str = "kefu:rl:") -> None:
+        # redis-py (about 6 MB) loads only where Redis is configured.
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        self._errors: tuple[type[Exception], ...] = (RedisError, OSError)
         self._redis: Redis[bytes] = Redis.from_url(url, socket_timeout=0.5,
                                                    socket_connect_timeout=0.5)
         self._fallback = MemoryRateLimiter()
@@ -93,7 +95,7 @@ class RedisRateLimiter:
                 pipe.incr(name)
                 pipe.ttl(name)
                 _, count, ttl = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             if not self._warned:
                 log.warning("Redis rate limiting unavailable (%s); counting per process",
                             exc.__class__.__name__)
@@ -107,7 +109,7 @@ class RedisRateLimiter:
     async def reset(self, key: str) -> None:
         try:
             await self._redis.delete(self.prefix + key)
-        except (RedisError, OSError):
+        except self._errors:
             log.warning("Redis unavailable: could not reset a rate limit")
         await self._fallback.reset(key)
 
