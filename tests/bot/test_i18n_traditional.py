@@ -25,7 +25,7 @@ def test_the_phrase_dictionary_stays_out_of_the_process() -> None:
         "def rss():\n"
         "    with open(f'/proc/{os.getpid()}/status') as status:\n"
         "        return next(int(l.split()[1]) for l in status if l.startswith('VmRSS'))\n"
-        "from bot import i18n\n"
+        "from bot.core import i18n\n"
         "before = rss()\n"
         "i18n.translator(); i18n.to_traditional('积分明细')\n"
         "assert i18n.detect_language('我有多少积分', prefer='zh-Hant') == 'zh-Hans'\n"
