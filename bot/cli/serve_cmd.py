@@ -1,23 +1,16 @@
-"""`kefu serve`: the HTTP server (webhooks, web chat, API) in one process."""
+"""`kefu serve`: the HTTP server (webhooks, web chat, API) in one process. The server is
+imported when it runs, so that `kefu serve --help` starts fast."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from bot.cli.common import open_kefu, run_async, settings_or_exit, setup_logging
-from bot.cli.demo_cmd import seed
-from bot.cli.nlu_loading import load_nlu
-from bot.console.demo import login_lines
-from bot.logs import configure_logging
-from bot.proactive.wiring import planner_for
-from bot.server.app import create_app
-from bot.settings import Settings
-from scheduler.runner import start_scheduler
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def serve(
@@ -37,6 +30,11 @@ def serve(
     With --demo everything works on this machine alone: try the web chat as demo-gold, then
     sign in to the console with a demo login to answer what it could not.
     """
+    from bot.cli.common import run_async, settings_or_exit, setup_logging
+    from bot.cli.demo_cmd import seed
+    from bot.console.demo import login_lines
+    from bot.logs import configure_logging
+
     setup_logging(logging.INFO)
     settings = settings_or_exit()
     log_format = settings.logs.format
@@ -57,6 +55,14 @@ def serve(
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from bot.cli.common import open_kefu
+    from bot.cli.nlu_loading import load_nlu
+    from bot.proactive.wiring import planner_for
+    from bot.server.app import create_app
+    from scheduler.runner import start_scheduler
+
     nlu = await asyncio.to_thread(load_nlu, settings)
     async with open_kefu(settings, nlu=nlu) as kefu:
         app = create_app(kefu, close_on_shutdown=False)
