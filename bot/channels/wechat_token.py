@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from redis import Redis
+from redis.exceptions import LockError
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
@@ -52,7 +53,15 @@ class RedisLockingStorage(RedisStorage):  # type: ignore[misc]
         lock = self.redis.lock(self.key_name(key), timeout=seconds)
         if not lock.acquire(blocking=False):
             return None
-        return lock.release  # type: ignore[no-any-return]
+
+        def release() -> None:
+            try:
+                lock.release()
+            except LockError:
+                # It lapsed (a fetch slower than ``seconds``): nothing left to give back.
+                log.warning("the access_token lock lapsed before the fetch ended")
+
+        return release
 
 
 class SharedTokenMixin:
