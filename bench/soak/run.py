@@ -12,7 +12,8 @@ duration.
 
 Reports throughput, latency p50/p99, errors (non-200, timeouts, broken connections, an
 answer that is not a JSON list, or an empty one), and the server's resident memory sampled
-every --sample seconds: first, last, max, and the slope after the first minute (warm-up).
+every --sample seconds: first, last, max, and the slope after the first minute (warm-up) and
+over the second half of the run.
 The rate limits per IP and per sender are raised for the run (every sender is on loopback,
 and they are tested elsewhere); nothing else is changed from config.yml.
 """
@@ -296,6 +297,9 @@ async def soak(minutes: float, senders: int, sample: float, think: float
             "replies": tally.replies, "server_cpu_percent": cpu,
             "rss_first": rss[0], "rss_last": rss[-1], "rss_max": max(rss),
             "rss_slope_mb_per_min": slope_per_minute(steady),
+            # Warm-up (caches, the allocator) bends the curve early; a leak keeps its slope.
+            "rss_slope_second_half": slope_per_minute(
+                [s for s in samples if s[0] >= elapsed / 2] or samples),
             "rss_samples": [round(r) for r in rss],
             "load_before": [round(x, 2) for x in load_before],
             "load_after": [round(x, 2) for x in load_after],
@@ -323,14 +327,16 @@ def main() -> None:
     result = asyncio.run(soak(args.minutes, args.senders, args.sample, args.think))
     print(json.dumps(result, ensure_ascii=False), file=sys.stderr)
     print("| senders | think | minutes | requests | throughput | p50 / p99 | errors | "
-          "server CPU | server RSS first → last (max) | RSS slope after 1 min | load average |")
+          "server CPU | server RSS first → last (max) | RSS slope after 1 min / 2nd half | "
+          "load average |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {result['senders']} | {result['think']:g} s | {result['minutes']:g} | "
           f"{result['requests']:,} | "
           f"{result['throughput']:.1f}/s | {result['p50_ms']:.0f} / {result['p99_ms']:.0f} ms "
           f"| {result['errors']} | {result['server_cpu_percent']:.0f}% | "
           f"{result['rss_first']:.0f} → {result['rss_last']:.0f} ({result['rss_max']:.0f}) MB | "
-          f"{result['rss_slope_mb_per_min']:+.2f} MB/min | "
+          f"{result['rss_slope_mb_per_min']:+.2f} / {result['rss_slope_second_half']:+.2f} "
+          "MB/min | "
           f"{result['load_before'][0]} → {result['load_after'][0]} |")
 
 
