@@ -9,19 +9,20 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-# Modules that add their records to member exports and erasures register on import.
-from bot.binding import privacy as _binding_privacy  # noqa: F401
-from bot.cases import privacy as _cases_privacy  # noqa: F401
-from bot.crypto import FieldCipher
+from bot.core.crypto import FieldCipher
+from bot.core.i18n import translator
+from bot.core.storage.db import make_engine, make_sessionmaker
+from bot.core.storage.migrate import upgrade
 from bot.dialogue.pipeline import Clock, Dialogue, utc_clock
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Services
-from bot.directory import Directory
-from bot.i18n import translator
-from bot.security.rotation import seal_plain_values
+
+# Modules that add their records to member exports and erasures register on import.
+from bot.features.binding import privacy as _binding_privacy  # noqa: F401
+from bot.features.cases import privacy as _cases_privacy  # noqa: F401
+from bot.features.members.directory import Directory
+from bot.features.security.rotation import seal_plain_values
 from bot.settings import Settings, previous_secret_keys, resolve_secret_key
-from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.migrate import upgrade
 from handlers import register_all
 from nlu.protocol import NluBackend
 

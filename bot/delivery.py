@@ -15,8 +15,6 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 
-from bot.alerts import oncall
-from bot.alerts.wecom import WeComRobotSender
 from bot.app import Kefu
 from bot.channels import telegram, wechat
 from bot.channels.base import Sender
@@ -25,7 +23,9 @@ from bot.channels.wechat import WeChatKeys
 from bot.channels.wechat_replay import ReplayGuard
 from bot.channels.wechat_sender import WeChatSender, make_client
 from bot.channels.wechat_session import DatabaseSessionStorage
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.features.alerts import oncall
+from bot.features.alerts.wecom import WeComRobotSender
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
 from bot.settings import Settings

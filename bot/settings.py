@@ -22,13 +22,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.alerts.settings import AlertsSettings
-from bot.cases.settings import CasesSettings
-from bot.console.settings import ConsoleSettings
-from bot.errors import ConfigError
-from bot.kpis.settings import KpiSettings
+from bot.core.errors import ConfigError
+from bot.features.alerts.settings import AlertsSettings
+from bot.features.cases.settings import CasesSettings
+from bot.features.kpis.settings import KpiSettings
+from bot.features.proactive.settings import ProactiveSettings
+from bot.features.security.console_settings import ConsoleSettings
 from bot.outbox.settings import OutboxSettings
-from bot.proactive.settings import ProactiveSettings
 from bot.spool.settings import SpoolSettings
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.core.messages import UNSUBSCRIBED_EVENT
 from bot.dialogue.commands import HELP, SET_LANGUAGE, START
 from bot.dialogue.registry import Registry
-from bot.messages import UNSUBSCRIBED_EVENT
 from handlers import (
     binding,
     faq,

@@ -8,16 +8,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.binding import codes, records
-from bot.binding.sender import CodeNotSent, build_code_sender
-from bot.crypto import mask_phone
+from bot.core.crypto import mask_phone
+from bot.core.phones import normalize_phone
+from bot.core.storage.members import get_member
 from bot.dialogue import redact
 from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.loyalty.service import member_zone
-from bot.phones import normalize_phone
-from bot.storage.members import get_member
+from bot.features.binding import codes, records
+from bot.features.binding.sender import CodeNotSent, build_code_sender
+from bot.features.loyalty.service import member_zone
 from handlers.followup import Followup, intent_title, question_of
 from handlers.membership import tier_name
 from nlu import intents

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.i18n import to_simplified
+from bot.core.i18n import to_simplified
 
 FUTURE, INVALID, NO_YEAR = "!future", "!invalid", "!year"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.cases import store
-from bot.cases.csat import TIMEOUT, parse_rating, save_rating
-from bot.cases.sla import zone_of
+from bot.core.storage.models_cases import Case
 from bot.dialogue.turn import Turn
-from bot.storage.models_cases import Case
+from bot.features.cases import store
+from bot.features.cases.csat import TIMEOUT, parse_rating, save_rating
+from bot.features.cases.sla import zone_of
 
 LISTED = 5
 

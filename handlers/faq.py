@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from bot.core.i18n import to_simplified
+from bot.core.messages import Button
 from bot.dialogue.commands import parse_command
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.i18n import to_simplified
-from bot.knowledge.base import Hit, KnowledgeBase, load_knowledge
-from bot.knowledge.stores import (
+from bot.features.knowledge.base import Hit, KnowledgeBase, load_knowledge
+from bot.features.knowledge.stores import (
     cities,
     city_label,
     city_names,
@@ -18,7 +19,6 @@ from bot.knowledge.stores import (
     to_traditional,
     today_at,
 )
-from bot.messages import Button
 from bot.settings import Store, localized
 from handlers.followup import Followup
 from handlers.help import explain_not_understood

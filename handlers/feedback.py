@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.cases import store
-from bot.cases.handoff import REASON_URGENT, desk, hand_off
-from bot.cases.priority import is_urgent
-from bot.cases.service import NewCase
+from bot.core.messages import Button
 from bot.dialogue.forms import Form, Slot, start_form
+from bot.dialogue.handoff import REASON_URGENT, desk, hand_off
 from bot.dialogue.turn import Turn
-from bot.messages import Button
+from bot.features.cases import store
+from bot.features.cases.priority import is_urgent
+from bot.features.cases.service import NewCase
 from bot.settings import LANGUAGES, localized
 from handlers.cases import local_time
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.cases import csat
-from bot.cases.handoff import REASON_ASKED, hand_off
+from bot.dialogue.handoff import REASON_ASKED, hand_off
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
+from bot.features.cases import csat
 from handlers import cases, feedback
 from nlu import intents
 

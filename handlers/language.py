@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.core.i18n import normalize_language
+from bot.core.messages import Button
 from bot.dialogue.language import remember_choice
 from bot.dialogue.turn import Turn
-from bot.i18n import normalize_language
-from bot.messages import Button
 
 # Each language named in itself, so whoever needs it can read it.
 _CHOICES = (("zh-Hans", "简体中文"), ("zh-Hant", "繁體中文"), ("en", "English"))

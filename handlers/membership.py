@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.core.messages import Button
 from bot.dialogue.dispatch import binding_prompt
 from bot.dialogue.turn import Turn
-from bot.loyalty.service import member_standing
-from bot.messages import Button
+from bot.features.loyalty.service import member_standing
 from bot.settings import localized
 from handlers.format import money
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.core.messages import Button
 from bot.dialogue.turn import Turn
-from bot.messages import Button
-from bot.orders import STATUSES, order_system
+from bot.features.orders.plugin import STATUSES, order_system
 from handlers.followup import offer
 from nlu import intents
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from bot.core.storage.models import OutboxMessage
 from bot.dialogue.turn import Turn
+from bot.features.privacy.unsubscribe import erase_on_unsubscribe
 from bot.outbox.store import FAILED, PENDING
-from bot.privacy.unsubscribe import erase_on_unsubscribe
-from bot.storage.models import OutboxMessage
 
 
 async def stop_messages(turn: Turn) -> None:

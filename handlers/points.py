@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+from bot.core.messages import Button
+from bot.core.storage.models import PointTransaction
 from bot.dialogue.turn import Turn
-from bot.loyalty.points import REDEEM
-from bot.loyalty.service import member_standing, member_zone
-from bot.messages import Button
+from bot.features.loyalty.ledger import list_transactions
+from bot.features.loyalty.points import REDEEM
+from bot.features.loyalty.service import member_standing, member_zone
 from bot.settings import localized
-from bot.storage.ledger import list_transactions
-from bot.storage.models import PointTransaction
 from handlers.format import points
 from nlu import intents
 

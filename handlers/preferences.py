@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import to_simplified
+from bot.core.messages import Button
+from bot.core.storage import selfservice
+from bot.core.storage.models import ChannelIdentity, Member
 from bot.dialogue.forms import Form, Slot, active_form, affirmed, start_form, yes_no_buttons
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.i18n import to_simplified
-from bot.messages import Button
-from bot.privacy import requests
-from bot.storage import selfservice
-from bot.storage.models import ChannelIdentity, Member
+from bot.features.privacy import requests
 from handlers.followup import Followup
 from nlu import intents
 

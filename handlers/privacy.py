@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from bot import audit
+from bot.core import audit
+from bot.core.messages import Button
 from bot.dialogue.turn import Turn
-from bot.messages import Button
-from bot.privacy import requests
+from bot.features.privacy import requests
 
 CONFIRM = "privacy_confirm"
 CANCEL = "privacy_cancel"

@@ -7,17 +7,17 @@ import re
 from datetime import date
 from typing import Any
 
+from bot.core.i18n import normalize_language, to_simplified
+from bot.core.messages import Button
+from bot.core.phones import normalize_phone
+from bot.core.storage import selfservice
 from bot.dialogue import redact
 from bot.dialogue.commands import parse_command
 from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
 from bot.dialogue.language import remember_choice
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.i18n import normalize_language, to_simplified
-from bot.loyalty.service import member_zone
-from bot.messages import Button
-from bot.phones import normalize_phone
-from bot.storage import selfservice
+from bot.features.loyalty.service import member_zone
 from handlers.birthdays import FUTURE, INVALID, NO_YEAR, parse_birthday
 from handlers.followup import Followup, offer
 from nlu import intents

@@ -5,16 +5,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from bot.core.messages import Button
+from bot.core.storage.vouchers import unused_vouchers
 from bot.dialogue.commands import parse_command
 from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.loyalty.service import member_standing
-from bot.loyalty.stock import stock_left
-from bot.loyalty.vouchers import issue_vouchers
-from bot.messages import Button
+from bot.features.loyalty.service import member_standing
+from bot.features.loyalty.stock import stock_left
+from bot.features.loyalty.vouchers import issue_vouchers
 from bot.settings import Reward, localized
-from bot.storage.vouchers import unused_vouchers
 from handlers.followup import Followup
 from handlers.format import points
 from handlers.rewards import catalogue, find_reward, redeem_reward

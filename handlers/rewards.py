@@ -9,13 +9,13 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import to_simplified
-from bot.loyalty.points import REDEEM
-from bot.loyalty.service import member_standing
-from bot.loyalty.stock import take_from_stock
+from bot.core.i18n import to_simplified
+from bot.core.storage.models import Member, PointTransaction
+from bot.features.loyalty.ledger import add_transaction
+from bot.features.loyalty.points import REDEEM
+from bot.features.loyalty.service import member_standing
+from bot.features.loyalty.stock import take_from_stock
 from bot.settings import Reward, Settings
-from bot.storage.ledger import add_transaction
-from bot.storage.models import Member, PointTransaction
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 
+from bot.core.messages import Button
 from bot.dialogue.dispatch import main_menu
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.messages import Button
 from handlers.followup import Followup, take_offer
 from nlu import intents
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.cases import store as cases
-from bot.cases.csat import parse_comment, parse_rating, rating_buttons
-from bot.cases.handoff import desk
-from bot.cases.service import NewCase
+from bot.core.messages import Button
+from bot.core.storage.models import Purchase
 from bot.dialogue.forms import Form, Slot, start_form
+from bot.dialogue.handoff import desk
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.messages import Button
-from bot.proactive.surveys import get_survey
-from bot.storage.models import Purchase
+from bot.features.cases import store as cases
+from bot.features.cases.csat import parse_comment, parse_rating, rating_buttons
+from bot.features.cases.service import NewCase
+from bot.features.proactive.surveys import get_survey
 
 FORM_NAME = "survey"
 # Members answer a survey when they see it, which may be days later.

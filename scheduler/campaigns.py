@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.proactive import campaigns
-from bot.proactive.greetings import Planner
+from bot.features.proactive import campaigns
+from bot.features.proactive.greetings import Planner
 
 log = logging.getLogger(__name__)
 

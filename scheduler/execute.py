@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
+from bot.core import metrics
+from bot.core.storage.db import transaction
 from bot.settings import Settings
-from bot.storage.db import transaction
 from scheduler import state
 from scheduler.schedules import Schedule
 
 if TYPE_CHECKING:
-    from bot.proactive.greetings import Planner
+    from bot.features.proactive.greetings import Planner
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

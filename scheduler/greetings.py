@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.features.proactive import store
+from bot.features.proactive.greetings import Planner, valid_zone
+from bot.features.proactive.quiet import release_at
+from bot.features.proactive.templates import wechat_extra
 from bot.outbox import store as outbox
-from bot.proactive import store
-from bot.proactive.greetings import Planner, valid_zone
-from bot.proactive.quiet import release_at
-from bot.proactive.templates import wechat_extra
 
 log = logging.getLogger(__name__)
 PURPOSE = "greeting"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from bot.proactive.greetings import Planner
+from bot.features.proactive.greetings import Planner
 from bot.settings import Settings
 from scheduler.campaigns import send_due_campaigns
 from scheduler.execute import Job, JobContext

@@ -10,11 +10,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.loyalty.points import EXPIRE, summarise
-from bot.loyalty.service import member_zone
+from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import add_transaction, ledger_entries
+from bot.features.loyalty.points import EXPIRE, summarise
+from bot.features.loyalty.service import member_zone
 from bot.settings import Settings
-from bot.storage.ledger import add_transaction, ledger_entries
-from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
 BATCH = 200

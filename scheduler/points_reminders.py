@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.loyalty.points import summarise
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import ledger_entries
+from bot.features.loyalty.points import summarise
+from bot.features.proactive import consent, store
+from bot.features.proactive.greetings import Planner, choose_identity, valid_zone
+from bot.features.proactive.quiet import release_at
+from bot.features.proactive.templates import wechat_extra
 from bot.outbox import store as outbox
-from bot.proactive import consent, store
-from bot.proactive.greetings import Planner, choose_identity, valid_zone
-from bot.proactive.quiet import release_at
-from bot.proactive.templates import wechat_extra
-from bot.storage.ledger import ledger_entries
-from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
 PURPOSE = "points_reminder"

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import audit
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Message, OutboxMessage
+from bot.core.storage.models_cases import CaseEvent
 from bot.settings import Settings
-from bot.storage.db import transaction
-from bot.storage.models import Message, OutboxMessage
-from bot.storage.models_cases import CaseEvent
 
 JOB_ID = "privacy.retention"
 Clock = Callable[[], datetime]

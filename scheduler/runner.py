@@ -17,10 +17,10 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import metrics
-from bot.proactive.greetings import Planner
+from bot.core import metrics
+from bot.core.storage.db import transaction
+from bot.features.proactive.greetings import Planner
 from bot.settings import Settings
-from bot.storage.db import transaction
 from scheduler import state
 from scheduler.execute import Clock, Job, JobContext, RunOutcome, process_name, run_job
 from scheduler.jobs import all_jobs

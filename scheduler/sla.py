@@ -6,7 +6,7 @@ instants on. Reminders happen only while the case's desk is open in the case's o
 nobody is reminded at night or on a holiday (Zammad's #4432); what falls due while it is
 closed waits for the opening. Each reminder is recorded once per deadline (a unique key),
 so a repeated pass, or two processes, never repeat one. A breach also goes to the on-call
-chats (bot.alerts), in the same transaction.
+chats (bot.features.alerts), in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
-from bot.alerts import oncall
-from bot.cases import store
-from bot.cases.agents import AGENT, SUPERVISOR
-from bot.cases.calendar import BusinessCalendar
-from bot.cases.sla import calendar_for, minutes_left, zone_of
-from bot.cases.sla_marks import defer, mark, open_deadlines
-from bot.i18n import translator
+from bot.core import metrics
+from bot.core.i18n import translator
+from bot.core.storage.db import transaction
+from bot.core.storage.models_cases import Case
+from bot.features.alerts import oncall
+from bot.features.cases import store
+from bot.features.cases.agents import AGENT, SUPERVISOR
+from bot.features.cases.calendar import BusinessCalendar
+from bot.features.cases.sla import calendar_for, minutes_left, zone_of
+from bot.features.cases.sla_marks import defer, mark, open_deadlines
 from bot.settings import Settings
-from bot.storage.db import transaction
-from bot.storage.models_cases import Case
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

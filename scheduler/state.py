@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models_jobs import JobState, SchedulerLeader
+from bot.core.storage.models_jobs import JobState, SchedulerLeader
 
 OK, FAILED = "ok", "failed"
 

@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cases.csat import rating_buttons
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.conversations import current_conversation
+from bot.features.cases.csat import rating_buttons
+from bot.features.proactive import consent, store
+from bot.features.proactive.greetings import Planner, choose_identity, valid_zone
+from bot.features.proactive.quiet import release_at
+from bot.features.proactive.surveys import start_survey, unsurveyed_purchases
+from bot.features.proactive.templates import wechat_extra
 from bot.outbox import store as outbox
-from bot.proactive import consent, store
-from bot.proactive.greetings import Planner, choose_identity, valid_zone
-from bot.proactive.quiet import release_at
-from bot.proactive.surveys import start_survey, unsurveyed_purchases
-from bot.proactive.templates import wechat_extra
 from bot.settings import localized
-from bot.storage.conversations import current_conversation
 from handlers.survey import ask_state
 
 log = logging.getLogger(__name__)

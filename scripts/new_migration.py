@@ -18,8 +18,8 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy.engine import Connection
 
-from bot.storage.db import make_engine
-from bot.storage.migrate import alembic_config
+from bot.core.storage.db import make_engine
+from bot.core.storage.migrate import alembic_config
 
 
 async def main(message: str, rev_id: str, base: str | None) -> None:

@@ -20,10 +20,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Kefu, build_kefu
+from bot.core.storage.db import make_engine
+from bot.core.storage.migrate import upgrade
+from bot.core.storage.schema import Base
 from bot.settings import Settings, load_settings
-from bot.storage.db import make_engine
-from bot.storage.migrate import upgrade
-from bot.storage.schema import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("KEFU_TEST_POSTGRES_URL",
@@ -124,7 +124,7 @@ async def kefu(settings: Settings) -> AsyncIterator[Kefu]:
 @pytest.fixture(scope="session")
 def embedded_nlu() -> Any:
     """The real embedded model, trained (or loaded) once per test session."""
-    from bot.nlu_setup import build_embedded
+    from bot.cli.nlu_setup import build_embedded
 
     model = build_embedded(make_settings())
     model.load_or_train()

@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Kefu
-from bot.loyalty.points import EARN, lot_expiry
-from bot.storage import members as member_store
-from bot.storage.db import transaction
-from bot.storage.ledger import add_purchase, add_transaction
-from bot.storage.models import Member
+from bot.core.storage import members as member_store
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member
+from bot.features.loyalty.ledger import add_purchase, add_transaction
+from bot.features.loyalty.points import EARN, lot_expiry
 from tests.conftest import FIXED_NOW
 
 

@@ -31,15 +31,15 @@ from sqlalchemy import insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import build_kefu
-from bot.proactive import campaigns
-from bot.proactive.live import LiveProactive
-from bot.proactive.segments import Segment
-from bot.proactive.settings import QuietHours
-from bot.proactive.wiring import planner_for
+from bot.app_proactive import planner_for
+from bot.core.storage.db import make_engine, transaction
+from bot.core.storage.models import ChannelIdentity, Member
+from bot.core.storage.security_models import ConsentEvent
+from bot.features.proactive import campaigns
+from bot.features.proactive.live import LiveProactive
+from bot.features.proactive.segments import Segment
+from bot.features.proactive.settings import QuietHours
 from bot.settings import DatabaseSettings, load_settings
-from bot.storage.db import make_engine, transaction
-from bot.storage.models import ChannelIdentity, Member
-from bot.storage.security_models import ConsentEvent
 from scheduler.campaigns import send_due_campaigns
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,11 +16,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.channels.telegram_sender import TelegramSender, make_bot
+from bot.core.metrics import OUTBOX_RETRIED
+from bot.core.storage.db import make_engine, make_sessionmaker
 from bot.delivery import TELEGRAM_POLICY
-from bot.metrics import OUTBOX_RETRIED
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
 from bot.outbox.shared_limit import DatabaseLimit, RedisLimit, SharedLimit
-from bot.storage.db import make_engine, make_sessionmaker
 
 TOKEN = "123456:bench-campaigns"
 

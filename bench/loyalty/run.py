@@ -31,15 +31,15 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import Kefu, build_kefu
-from bot.loyalty.integrations import add_key, sign
-from bot.loyalty.points import EARN, REDEEM, lot_expiry, summarise
-from bot.loyalty.service import member_standing
-from bot.server.app import create_app
+from bot.core.storage import members as member_store
+from bot.core.storage.db import make_engine, transaction
+from bot.core.storage.models import PointTransaction
+from bot.features.loyalty.integrations import add_key, sign
+from bot.features.loyalty.ledger import ledger_entries
+from bot.features.loyalty.points import EARN, REDEEM, lot_expiry, summarise
+from bot.features.loyalty.service import member_standing
+from bot.server.asgi import create_app
 from bot.settings import AppSettings, DatabaseSettings, Settings, load_settings
-from bot.storage import members as member_store
-from bot.storage.db import make_engine, transaction
-from bot.storage.ledger import ledger_entries
-from bot.storage.models import PointTransaction
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

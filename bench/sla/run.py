@@ -23,10 +23,10 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bot.core.storage.db import make_engine, make_sessionmaker
+from bot.core.storage.migrate import upgrade
+from bot.core.storage.models_cases import CaseEvent
 from bot.settings import DatabaseSettings, load_settings
-from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.migrate import upgrade
-from bot.storage.models_cases import CaseEvent
 from scheduler.sla import check_deadlines
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -195,9 +195,9 @@ def start_server(port: int, env: dict[str, str], tmp: Path) -> subprocess.Popen[
 async def bind_senders(env: dict[str, str], names: list[str]) -> None:
     """Binds the member half of the senders to the demo members, as a bind would."""
     from bot.app import build_kefu
+    from bot.core.storage import members as member_store
+    from bot.core.storage.db import transaction
     from bot.settings import load_settings
-    from bot.storage import members as member_store
-    from bot.storage.db import transaction
 
     os.environ.update(env)
     settings = load_settings(ROOT / "config.yml")

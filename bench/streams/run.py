@@ -30,11 +30,11 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import build_kefu
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import make_engine, transaction
 from bot.outbox import store as outbox
 from bot.server.stream_hub import build_hub
 from bot.settings import DatabaseSettings, RedisSettings, WebchatSettings, load_settings
-from bot.storage.db import make_engine, transaction
 
 ROOT = Path(__file__).resolve().parents[2]
 KEFU = ROOT / ".venv" / "bin" / "kefu"

@@ -33,20 +33,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import build_kefu
 from bot.channels.telegram_sender import TelegramSender, make_bot
+from bot.core.messages import OutboundMessage
+from bot.core.metrics import OUTBOX_RETRIED
+from bot.core.storage.db import make_engine, transaction
 from bot.delivery import TELEGRAM_POLICY
-from bot.messages import OutboundMessage
-from bot.metrics import OUTBOX_RETRIED
 from bot.outbox import store as outbox
 from bot.outbox.dispatcher import Dispatcher
-from bot.server.app import create_app
+from bot.server.asgi import create_app
 from bot.settings import (
     AppSettings,
     DatabaseSettings,
     Settings,
     load_settings,
 )
-from bot.simulators import WeChatPusher, text_message, text_update
-from bot.storage.db import make_engine, transaction
+from kefu_sim import WeChatPusher, text_message, text_update
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.channels.base import PRINTABLE_ID, Capabilities, storable_text
-from bot.messages import InboundMessage, OutboundMessage
-from bot.phones import normalize_phone
+from bot.core.messages import InboundMessage, OutboundMessage
+from bot.core.phones import normalize_phone
 
 NAME = "telegram"
 MAX_TEXT = 4096

@@ -11,7 +11,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels import telegram
 from bot.channels.base import PermanentError, RateLimited, TransientError
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

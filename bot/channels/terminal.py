@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.channels.base import Capabilities
-from bot.messages import InboundMessage, OutboundMessage
+from bot.core.messages import InboundMessage, OutboundMessage
 
 NAME = "console"
 CAPABILITIES = Capabilities(max_text_chars=100_000, buttons=False, contact_request=False)

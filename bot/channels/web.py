@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.channels.base import PRINTABLE_ID, Capabilities, storable_text
-from bot.messages import InboundMessage, OutboundMessage
+from bot.core.messages import InboundMessage, OutboundMessage
 
 NAME = "web"
 CAPABILITIES = Capabilities(max_text_chars=4000, buttons=True, contact_request=False)

@@ -18,7 +18,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from bot.channels.base import Capabilities
-from bot.messages import UNSUBSCRIBED_EVENT, InboundMessage
+from bot.core.messages import UNSUBSCRIBED_EVENT, InboundMessage
 from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW
 
 NAME = "wechat"

@@ -23,10 +23,10 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.wechat import WeChatRequestError
-from bot.storage.db import transaction
-from bot.storage.models import KeyValue
-from bot.storage.outage import database_unavailable
-from bot.storage.upsert import insert_if_absent
+from bot.core.storage.db import transaction
+from bot.core.storage.models import KeyValue
+from bot.core.storage.outage import database_unavailable
+from bot.core.storage.upsert import insert_if_absent
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "wechat-query:"

@@ -12,7 +12,7 @@ from wechatpy.exceptions import WeChatClientException
 from bot.channels import wechat
 from bot.channels.base import PermanentError, RateLimited, TransientError
 from bot.channels.wechat_token import SharedTokenMixin
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy.session import SessionStorage
 
 from bot.channels.wechat_token import Release
-from bot.storage.models import KeyValue
-from bot.storage.upsert import insert_if_absent, upsert
+from bot.core.storage.models import KeyValue
+from bot.core.storage.upsert import insert_if_absent, upsert
 
 _TIMEOUT = 10.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 
-from bot.security.permissions import Principal, Role
+from bot.features.security.permissions import Principal, Role
 
 
 def cli_principal() -> Principal:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.errors import KefuError
+from bot.core.errors import KefuError
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -26,11 +26,11 @@ def _password(given: str | None) -> str:
 
 
 async def add(settings: Settings, *, email: str, name: str, role: str, password: str) -> str:
-    from bot.cases import agents as agent_store
     from bot.cli.common import open_kefu
     from bot.console.passwords import hash_password
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.storage.db import transaction
+    from bot.features.cases import agents as agent_store
 
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
         if await agent_store.find_agent(session, email=email) is not None:
@@ -51,9 +51,9 @@ def add_command(
         help="Initial password (default: asked for, or read from stdin)")] = None,
 ) -> None:
     """Create a console account (the password is stored as an argon2 hash)."""
-    from bot.cases import agents as agent_store
     from bot.cli.common import fail, run_async, settings_or_exit
     from bot.console.passwords import check_strength
+    from bot.features.cases import agents as agent_store
 
     if role not in agent_store.ROLES:
         raise fail(f"Error: role {role!r} is not one of {', '.join(agent_store.ROLES)}", 2)
@@ -70,9 +70,9 @@ def add_command(
 
 
 async def listing(settings: Settings) -> list[str]:
-    from bot.cases import agents as agent_store
     from bot.cli.common import open_kefu
-    from bot.storage.db import transaction
+    from bot.core.storage.db import transaction
+    from bot.features.cases import agents as agent_store
 
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
         return [f"{a.email}\t{a.role}\t{'active' if a.active else 'deactivated'}\t"

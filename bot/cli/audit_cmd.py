@@ -31,9 +31,9 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
 ) -> None:
     """Show matching entries, newest first."""
-    from bot import audit
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.storage.db import transaction
+    from bot.core import audit
+    from bot.core.storage.db import transaction
 
     settings = settings_or_exit()
     zone = settings.app.default_timezone
@@ -66,10 +66,10 @@ def export(
     since: SinceOpt = None, until: UntilOpt = None,
 ) -> None:
     """Write matching entries (all by default) as JSON lines, oldest first."""
-    from bot import audit
     from bot.cli.actor import cli_principal
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.storage.db import transaction
+    from bot.core import audit
+    from bot.core.storage.db import transaction
 
     settings = settings_or_exit()
     zone = settings.app.default_timezone

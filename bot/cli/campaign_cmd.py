@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.timeopt import parse_moment
-from bot.errors import NotFoundError
+from bot.core.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from bot.proactive.campaigns import Preview
-    from bot.proactive.segments import Segment
+    from bot.features.proactive.campaigns import Preview
+    from bot.features.proactive.segments import Segment
 
 app = typer.Typer(help="Campaigns to member segments.", no_args_is_help=True)
 
@@ -46,7 +46,7 @@ def _segment(**values: Any) -> Segment:
     from pydantic import ValidationError
 
     from bot.cli.common import fail
-    from bot.proactive.segments import Segment
+    from bot.features.proactive.segments import Segment
 
     given = {key: value for key, value in values.items() if value not in (None, [])}
     try:
@@ -71,7 +71,7 @@ def _preview_json(seen: Preview, names: dict[int, str | None]) -> dict[str, Any]
 
 
 def _masked(text: str, name: str | None) -> str:
-    from bot.crypto import mask_name
+    from bot.core.crypto import mask_name
 
     masked = mask_name(name)
     return text.replace(name, masked) if name and masked else text
@@ -95,11 +95,11 @@ def preview_command(
     text_en: TextEn = None, as_json: AsJson = False,
 ) -> None:
     """How many members a segment reaches, with a sample of the texts; nothing is sent."""
+    from bot.app_proactive import planner_for
     from bot.cli.common import open_kefu, run_async, settings_or_exit
     from bot.dialogue.pipeline import utc_clock
-    from bot.proactive import campaigns
-    from bot.proactive.segments import Segment
-    from bot.proactive.wiring import planner_for
+    from bot.features.proactive import campaigns
+    from bot.features.proactive.segments import Segment
 
     settings = settings_or_exit()
     segment = _segment(tiers=tier, cities=city, stores=store, birthday_month=birthday_month,
@@ -142,13 +142,13 @@ def create_command(
     as_json: AsJson = False,
 ) -> None:
     """Create a campaign (sent by the server's scheduler, now or at --at)."""
-    from bot import audit
+    from bot.app_proactive import planner_for
     from bot.cli.actor import cli_principal
     from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.proactive import campaigns
-    from bot.proactive.wiring import planner_for
-    from bot.storage.db import transaction
+    from bot.features.proactive import campaigns
 
     settings = settings_or_exit()
     segment = _segment(tiers=tier, cities=city, stores=store, birthday_month=birthday_month,
@@ -184,7 +184,7 @@ def create_command(
 def list_command(as_json: AsJson = False) -> None:
     """The latest campaigns with their state."""
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.proactive import campaigns
+    from bot.features.proactive import campaigns
 
     settings = settings_or_exit()
 
@@ -216,7 +216,7 @@ def status_command(
     from rich.progress import BarColumn, Progress, TextColumn
 
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.proactive import campaigns
+    from bot.features.proactive import campaigns
 
     settings = settings_or_exit()
 
@@ -261,12 +261,12 @@ def status_command(
 @app.command("cancel")
 def cancel_command(campaign_id: Annotated[int, typer.Argument(help="Campaign id")]) -> None:
     """Stop a campaign: nothing more is queued and unsent messages are withdrawn."""
-    from bot import audit
     from bot.cli.actor import cli_principal
     from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.proactive import campaigns
-    from bot.storage.db import transaction
+    from bot.features.proactive import campaigns
 
     settings = settings_or_exit()
     actor = cli_principal().actor

@@ -12,7 +12,7 @@ import typer
 from bot.channels import terminal
 
 if TYPE_CHECKING:
-    from bot.messages import OutboundMessage
+    from bot.core.messages import OutboundMessage
 
 
 def chat(
@@ -25,7 +25,7 @@ def chat(
     """Chat with the bot. Without a terminal, reads one message per line and prints replies."""
     from bot.cli.common import open_kefu, run_async, settings_or_exit
     from bot.cli.nlu_loading import load_nlu
-    from bot.i18n import normalize_language
+    from bot.core.i18n import normalize_language
 
     settings = settings_or_exit()
     language = normalize_language(lang) if lang else None

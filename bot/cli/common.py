@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from bot.errors import ConfigError, ImportValidationError, KefuError
-from bot.security.logmask import install_log_masking
+from bot.core.errors import ConfigError, ImportValidationError, KefuError
+from bot.core.logmask import install_log_masking
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -80,8 +80,8 @@ async def open_kefu(settings: Settings, *, nlu: NluBackend | None = None) -> Asy
 
 
 async def _require_migrated(settings: Settings) -> None:
-    from bot.storage.db import make_engine
-    from bot.storage.migrate import current_revision, head_revision
+    from bot.core.storage.db import make_engine
+    from bot.core.storage.migrate import current_revision, head_revision
 
     engine = make_engine(settings.effective_database_url, schema=settings.database.schema_name)
     try:

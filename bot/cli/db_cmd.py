@@ -12,9 +12,9 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 def upgrade_command() -> None:
     """Apply Alembic migrations up to the latest revision."""
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.security.rotation import seal_plain_values
-    from bot.storage.db import make_engine
-    from bot.storage.migrate import current_revision, upgrade
+    from bot.core.storage.db import make_engine
+    from bot.core.storage.migrate import current_revision, upgrade
+    from bot.features.security.rotation import seal_plain_values
 
     settings = settings_or_exit()
 

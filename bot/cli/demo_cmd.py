@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from bot.demo.seed import SeedReport
+    from bot.features.demo.seed import SeedReport
     from bot.settings import Settings
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -23,10 +23,10 @@ async def seed_all(settings: Settings) -> tuple[SeedReport, int]:
     """Demo members, console accounts, and two quarters of history (conversations made)."""
     from bot.cli.common import open_kefu
     from bot.console.demo import seed_console
-    from bot.demo.history import seed_history
-    from bot.demo.seed import seed_demo
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.storage.db import transaction
+    from bot.features.demo.history import seed_history
+    from bot.features.demo.seed import seed_demo
 
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
         report = await seed_demo(session, directory=kefu.directory, settings=settings,

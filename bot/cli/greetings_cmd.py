@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from bot.proactive.greetings import Greeting
+    from bot.features.proactive.greetings import Greeting
 
 app = typer.Typer(help="Birthday and holiday greetings.", no_args_is_help=True)
 
@@ -38,9 +38,9 @@ def preview(
 ) -> None:
     """List who would be greeted on a day, for which occasion, on which channel, with the
     text (names masked). Nothing is sent."""
+    from bot.app_proactive import planner_for
     from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
-    from bot.crypto import mask_name
-    from bot.proactive.wiring import planner_for
+    from bot.core.crypto import mask_name
 
     try:
         day = date.fromisoformat(on)

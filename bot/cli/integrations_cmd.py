@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from bot.loyalty.integrations import NewKey
+    from bot.features.loyalty.integrations import NewKey
 
 app = typer.Typer(help="API keys of tills and shops (POST /api/v1/purchases, /refunds).",
                   no_args_is_help=True)
@@ -23,9 +23,9 @@ def add_command(
     """Create a key; its secret is printed this once and only a hash of it is kept."""
     from bot.cli.actor import cli_principal
     from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.loyalty.integrations import add_key
-    from bot.storage.db import transaction
+    from bot.features.loyalty.integrations import add_key
 
     name = name.strip()
     if not name or len(name) > 100:
@@ -51,8 +51,8 @@ def list_command(
 ) -> None:
     """Keys: id, name, created, last used, and whether revoked (never the secrets)."""
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.storage import receipts
-    from bot.storage.db import transaction
+    from bot.core.storage import receipts
+    from bot.core.storage.db import transaction
 
     settings = settings_or_exit()
 
@@ -78,9 +78,9 @@ def revoke_command(key_id: Annotated[str, typer.Argument(help="The key's id (kfk
     """Revoke a key: its requests are refused (401) from now on."""
     from bot.cli.actor import cli_principal
     from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.loyalty.integrations import revoke_key
-    from bot.storage.db import transaction
+    from bot.features.loyalty.integrations import revoke_key
 
     settings = settings_or_exit()
     actor = cli_principal().actor

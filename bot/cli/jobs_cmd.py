@@ -72,9 +72,9 @@ def list_command(
 
 
 async def run_now(settings: Settings, job_id: str) -> RunOutcome:
+    from bot.app_proactive import planner_for
     from bot.cli.common import open_kefu
     from bot.dialogue.pipeline import utc_clock
-    from bot.proactive.wiring import planner_for
     from scheduler.execute import JobContext, run_job
     from scheduler.jobs import all_jobs, job_by_id
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from bot.security.rotation import RotationReport
+    from bot.features.security.rotation import RotationReport
 
 app = typer.Typer(help="Encryption keys of personal data: rotate, status.", no_args_is_help=True)
 
@@ -21,11 +21,11 @@ def rotate(
     """Re-encrypt personal data with KEFU_SECRET_KEY (reading KEFU_SECRET_KEY_PREVIOUS).
 
     Safe while Kefu runs; an interrupted run continues where it stopped when run again."""
-    from bot import audit
     from bot.cli.actor import cli_principal
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.security.rotation import rotate_keys
-    from bot.storage.db import transaction
+    from bot.core import audit
+    from bot.core.storage.db import transaction
+    from bot.features.security.rotation import rotate_keys
 
     settings = settings_or_exit()
     actor = cli_principal().actor
@@ -52,8 +52,8 @@ def rotate(
 def status() -> None:
     """How many stored values each key holds; the current key is marked."""
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.security.rotation import key_usage, message_key_usage
-    from bot.storage.db import transaction
+    from bot.core.storage.db import transaction
+    from bot.features.security.rotation import key_usage, message_key_usage
 
     settings = settings_or_exit()
 
@@ -74,7 +74,7 @@ def status() -> None:
 
 
 def _show(usage: dict[str, int], *, current: str, known: tuple[str, ...]) -> None:
-    from bot.security.rotation import PLAIN
+    from bot.features.security.rotation import PLAIN
 
     for kid, count in sorted(usage.items()):
         if kid == current:

@@ -35,7 +35,7 @@ COMMANDS = (
     Lazy("audit", "bot.cli.audit_cmd:app", "Search and export the audit log."),
     Lazy("privacy", "bot.cli.privacy_cmd:app", "Privacy: retention purge and members' requests."),
     Lazy("nlu", "bot.cli.nlu_cmd:app", "Train, run and evaluate the NLU model."),
-    Lazy("simulate", "bot.simulators.cli:app", "Run a local platform simulator."),
+    Lazy("simulate", "kefu_sim.cli:app", "Run a local platform simulator."),
     Lazy("jobs", "bot.cli.jobs_cmd:app", "Timed jobs: their last runs; run one now."),
     Lazy("integrations", "bot.cli.integrations_cmd:app",
          "API keys for tills and shop systems (purchases and refunds)."),

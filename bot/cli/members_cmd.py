@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.errors import NotFoundError
+from bot.core.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from bot import importer
+    from bot.features.members import importer
 
 app = typer.Typer(help="Look up and import members.", no_args_is_help=True)
 PROGRESS_FROM_ROWS = 2000
@@ -28,9 +28,9 @@ def show(
     """Show a member: tier, points balance, language; personal data masked."""
     from bot.cli.actor import cli_principal
     from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.loyalty.service import member_standing
-    from bot.storage.db import transaction
+    from bot.features.loyalty.service import member_standing
 
     settings = settings_or_exit()
 
@@ -66,9 +66,9 @@ def import_members(
     """Import or update members, purchases and point transactions from a CSV export."""
     from rich.progress import Progress
 
-    from bot import importer
     from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
     from bot.dialogue.pipeline import utc_clock
+    from bot.features.members import importer
 
     settings = settings_or_exit()
     clock_now = utc_clock()
@@ -114,6 +114,6 @@ def import_members(
 
 
 async def _read(path: Path) -> list[dict[str, str]]:
-    from bot import importer
+    from bot.features.members import importer
 
     return importer.read_csv(path)

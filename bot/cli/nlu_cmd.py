@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.errors import KefuError
+from bot.core.errors import KefuError
 from nlu import PACKAGE_DIR
 from nlu.errors import NluError
 
@@ -58,7 +58,7 @@ def _human(parse: Parse) -> str:
 @app.command()
 def train() -> None:
     """Train the embedded model from nlu/data/*.yml (always, even when it is up to date)."""
-    from bot.nlu_setup import build_embedded
+    from bot.cli.nlu_setup import build_embedded
 
     settings = _settings()
     try:
@@ -77,7 +77,7 @@ def parse(
     timezone: Annotated[str | None, typer.Option(help="Time zone for relative dates.")] = None,
 ) -> None:
     """Parse TEXT, or each line of stdin (one JSON object per line)."""
-    from bot.nlu_setup import build_nlu
+    from bot.cli.nlu_setup import build_nlu
 
     settings = _settings()
     zone = timezone or settings.app.default_timezone
@@ -112,7 +112,7 @@ def run_test(
         "--confusion-png", help="Also draw the confusion matrix here (needs matplotlib).")] = None,
 ) -> None:
     """Evaluate: accuracy, macro-F1, per-language and per-intent scores, confused pairs."""
-    from bot.nlu_setup import build_nlu
+    from bot.cli.nlu_setup import build_nlu
     from nlu.evaluation import evaluate, example_language, format_evaluation, write_confusion_png
     from nlu.loader import load_nlu_file
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.nlu_setup import build_embedded, build_nlu
+from bot.cli.nlu_setup import build_embedded, build_nlu
 from bot.settings import Settings
 from nlu.protocol import NluBackend
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.errors import NotFoundError
+from bot.core.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from bot.privacy.erase import ErasureReport
+    from bot.features.privacy.erase import ErasureReport
     from scheduler.retention import PurgeReport
 
 app = typer.Typer(help="Privacy: retention purge and members' requests.", no_args_is_help=True)
@@ -33,13 +33,13 @@ def export_command(
         "--output", "-o", help="Write to this file (owner-only) instead of stdout")] = None,
 ) -> None:
     """Everything Kefu holds about a member, decrypted, as JSON (the member's copy)."""
-    from bot import audit
     from bot.cli.actor import cli_principal
     from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.privacy import requests
-    from bot.privacy.export import export_member
-    from bot.storage.db import transaction
+    from bot.features.privacy import requests
+    from bot.features.privacy.export import export_member
 
     settings = settings_or_exit()
     actor = cli_principal().actor
@@ -77,9 +77,9 @@ def erase_command(
     """Erase a member's personal data and message texts; ledger totals and statistics stay."""
     from bot.cli.actor import cli_principal
     from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.privacy.erase import erase_member
-    from bot.storage.db import transaction
+    from bot.features.privacy.erase import erase_member
 
     settings = settings_or_exit()
     actor = cli_principal().actor
@@ -135,9 +135,9 @@ def list_requests(
 ) -> None:
     """Members' privacy requests (pending ones by default)."""
     from bot.cli.common import open_kefu, run_async, settings_or_exit
-    from bot.privacy import requests
-    from bot.storage.db import transaction
-    from bot.storage.members import get_member
+    from bot.core.storage.db import transaction
+    from bot.core.storage.members import get_member
+    from bot.features.privacy import requests
 
     settings = settings_or_exit()
 

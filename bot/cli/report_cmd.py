@@ -10,7 +10,7 @@ import typer
 
 if TYPE_CHECKING:
     # Imported when the command runs, so that `kefu --help` stays fast.
-    from bot.kpis.rows import Filters, Period
+    from bot.features.kpis.rows import Filters, Period
     from bot.settings import Settings
 
 Format = Literal["md", "csv", "html"]
@@ -35,9 +35,9 @@ def report(
 ) -> None:
     """The KPI review: each KPI against its target and the previous period."""
     from bot.cli.common import fail, run_async, settings_or_exit
-    from bot.kpis import periods
-    from bot.kpis.review import review_zone
-    from bot.kpis.rows import Filters
+    from bot.features.kpis import periods
+    from bot.features.kpis.review import review_zone
+    from bot.features.kpis.rows import Filters
 
     if output_format not in ("md", "csv", "html"):
         raise typer.BadParameter(f"{output_format!r} is not one of md, csv, html",
@@ -74,10 +74,10 @@ def _day(value: str, option: str) -> date:
 async def _render(settings: Settings, period: Period, filters: Filters,
                   output_format: str) -> str:
     from bot.cli.common import open_kefu
+    from bot.core.storage.db import transaction
     from bot.dialogue.pipeline import utc_clock
-    from bot.kpis import render
-    from bot.kpis.review import build_review
-    from bot.storage.db import transaction
+    from bot.features.kpis import render
+    from bot.features.kpis.review import build_review
 
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
         review = await build_review(session, settings=settings, period=period, now=utc_clock(),

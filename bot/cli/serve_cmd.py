@@ -33,7 +33,7 @@ def serve(
     from bot.cli.common import run_async, settings_or_exit, setup_logging
     from bot.cli.demo_cmd import seed
     from bot.console.demo import login_lines
-    from bot.logs import configure_logging
+    from bot.core.logs import configure_logging
 
     setup_logging(logging.INFO)
     settings = settings_or_exit()
@@ -57,10 +57,10 @@ def serve(
 async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
+    from bot.app_proactive import planner_for
     from bot.cli.common import open_kefu
     from bot.cli.nlu_loading import load_nlu
-    from bot.proactive.wiring import planner_for
-    from bot.server.app import create_app
+    from bot.server.asgi import create_app
     from scheduler.runner import start_scheduler
 
     nlu = await asyncio.to_thread(load_nlu, settings)
@@ -68,7 +68,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         app = create_app(kefu, close_on_shutdown=False)
         # uvicorn's own access log stays off: it would print the WeChat follower's openid
         # from the query string. Kefu's (bot/server/access_log.py) masks it. log_config=None
-        # sends uvicorn's records through Kefu's handler (bot/logs.py).
+        # sends uvicorn's records through Kefu's handler (bot/core/logs.py).
         config = uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None,
                                 proxy_headers=True, server_header=False, access_log=False)
         jobs = await start_scheduler(sessions=kefu.sessions, settings=settings,

@@ -1,5 +1,5 @@
 """Console login: passwords, session cookies, and who is asking (the
-authenticator bot.security.permissions calls for every guarded route)."""
+authenticator bot.features.security.permissions calls for every guarded route)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cases import agents as agent_store
 from bot.console import sessions
 from bot.console.passwords import hash_password, needs_rehash, verify_password
-from bot.console.settings import ConsoleSettings
-from bot.security.permissions import Principal, Role
+from bot.core.storage.db import transaction
+from bot.core.storage.models_cases import Agent
+from bot.features.cases import agents as agent_store
+from bot.features.security.console_settings import ConsoleSettings
+from bot.features.security.permissions import Principal, Role
 from bot.settings import Settings
-from bot.storage.db import transaction
-from bot.storage.models_cases import Agent
 
 COOKIE = "kefu_console"
 COOKIE_PATH = "/console"
@@ -56,7 +56,7 @@ class LoginResult:
 async def log_in(session: AsyncSession, *, email: str, password: str, settings: ConsoleSettings,
                  now: datetime) -> LoginResult:
     """Checks the password. Nothing is locked here: guessing is slowed down before this is
-    called (bot.security.login_throttle), so an attacker cannot lock an agent out."""
+    called (bot.features.security.login_throttle), so an attacker cannot lock an agent out."""
     agent = await agent_store.find_agent(session, email=email)
     good = verify_password(agent.password_hash if agent else None, password)
     if agent is None or not agent.active or not good:

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import agents as agent_store
 from bot.console.passwords import hash_password
-from bot.storage.models_cases import CannedReply
+from bot.core.storage.models_cases import CannedReply
+from bot.features.cases import agents as agent_store
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from bot.console import (
 )
 from bot.console.auth import make_authenticator
 from bot.dialogue.pipeline import utc_clock
-from bot.security.permissions import set_authenticator
+from bot.features.security.permissions import set_authenticator
 from bot.settings import resolve_secret_key
 
 

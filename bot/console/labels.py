@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.cases.sla import zone_of
+from bot.features.cases.sla import zone_of
 
 PRIORITIES = {"urgent": "紧急 Urgent", "high": "高 High", "normal": "普通 Normal",
               "low": "低 Low"}

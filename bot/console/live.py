@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cases.agents import at_least
 from bot.console import sessions
 from bot.console.auth import Actor
 from bot.console.labels import deadline_text
-from bot.storage.models import Message
-from bot.storage.models_cases import AgentSession, Case, CaseEvent
+from bot.core.storage.models import Message
+from bot.core.storage.models_cases import AgentSession, Case, CaseEvent
+from bot.features.cases.agents import at_least
 
 NOTIFYING = ("sla_warning", "sla_breach")
 HEARTBEAT = timedelta(seconds=15)

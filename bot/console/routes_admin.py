@@ -8,17 +8,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from bot import audit
-from bot.cases import agents as agent_store
 from bot.console import sessions
 from bot.console.auth import Actor
 from bot.console.canned import VARIABLES, unknown_variables
 from bot.console.passwords import check_strength, hash_password
 from bot.console.stats import desk_report
 from bot.console.web import acting, desk_of, kefu_of, now_of, problem, render, viewing
-from bot.security.permissions import Action
-from bot.storage.db import transaction
-from bot.storage.models_cases import CannedReply
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.core.storage.models_cases import CannedReply
+from bot.features.cases import agents as agent_store
+from bot.features.security.permissions import Action
 
 router = APIRouter()
 Supervisor = Annotated[Actor, viewing(Action.SUPERVISE_CASES)]

@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from bot import audit
-from bot.cases.sla import zone_of
 from bot.console.auth import Actor
 from bot.console.web import acting, kefu_of, now_of, problem, render, viewing
-from bot.privacy import requests
-from bot.privacy.export import export_member
-from bot.security.permissions import Action
-from bot.storage.db import transaction
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.features.cases.sla import zone_of
+from bot.features.privacy import requests
+from bot.features.privacy.export import export_member
+from bot.features.security.permissions import Action
 
 router = APIRouter()
 Auditor = Annotated[Actor, viewing(Action.VIEW_AUDIT)]

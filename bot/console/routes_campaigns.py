@@ -10,16 +10,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from bot import audit
+from bot.app_proactive import planner_for
 from bot.console.auth import Actor
 from bot.console.web import acting, kefu_of, now_of, problem, render, viewing
-from bot.crypto import mask_name
-from bot.proactive import campaigns
-from bot.proactive.campaigns import CampaignError
-from bot.proactive.segments import Segment
-from bot.proactive.wiring import planner_for
-from bot.security.permissions import Action
-from bot.storage.db import transaction
+from bot.core import audit
+from bot.core.crypto import mask_name
+from bot.core.storage.db import transaction
+from bot.features.proactive import campaigns
+from bot.features.proactive.campaigns import CampaignError
+from bot.features.proactive.segments import Segment
+from bot.features.security.permissions import Action
 
 router = APIRouter()
 Supervisor = Annotated[Actor, viewing(Action.SUPERVISE_CASES)]

@@ -9,21 +9,26 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
-from bot.cases import store
-from bot.cases.agents import all_agents, canned_replies, get_agent
-from bot.cases.errors import AlreadyClaimedError, CaseClosedError, CaseError, ReplyBlockedError
-from bot.cases.service import RESOLUTION_CODES, WINDOWED_CHANNELS, Desk
 from bot.console.auth import Actor
 from bot.console.canned import fill
 from bot.console.routes_queue import sees_all
 from bot.console.views import countdown, member_card, timeline
 from bot.console.web import acting, desk_of, kefu_of, now_of, problem, render, viewing
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.core.storage.models import ChannelIdentity
+from bot.core.storage.models_cases import Agent, Case
+from bot.features.cases import store
+from bot.features.cases.agents import all_agents, canned_replies, get_agent
+from bot.features.cases.errors import (
+    AlreadyClaimedError,
+    CaseClosedError,
+    CaseError,
+    ReplyBlockedError,
+)
+from bot.features.cases.service import RESOLUTION_CODES, WINDOWED_CHANNELS, Desk
+from bot.features.security.permissions import Action
 from bot.outbox.windows import closes_at, refusal
-from bot.security.permissions import Action
-from bot.storage.db import transaction
-from bot.storage.models import ChannelIdentity
-from bot.storage.models_cases import Agent, Case
 
 router = APIRouter()
 Viewer = Annotated[Actor, viewing(Action.HANDLE_CONVERSATIONS)]

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from bot import audit
 from bot.console import sessions
 from bot.console.auth import (
     COOKIE_PATH,
@@ -21,11 +20,12 @@ from bot.console.auth import (
     set_session_cookie,
 )
 from bot.console.web import acting, kefu_of, now_of, render
-from bot.security.http import client_ip
-from bot.security.login_throttle import LoginThrottle
-from bot.security.permissions import Action, public
-from bot.storage.db import transaction
-from bot.storage.models_cases import AgentSession
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.core.storage.models_cases import AgentSession
+from bot.features.security.http import client_ip
+from bot.features.security.login_throttle import LoginThrottle
+from bot.features.security.permissions import Action, public
 
 router = APIRouter()
 LOGIN_COOKIE = "kefu_login"

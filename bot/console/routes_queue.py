@@ -12,8 +12,8 @@ from bot.console.auth import Actor
 from bot.console.live import console_stream
 from bot.console.views import queue_rows
 from bot.console.web import desk_of, kefu_of, now_of, render, viewing
-from bot.security.permissions import Action, allowed
-from bot.storage.db import transaction
+from bot.core.storage.db import transaction
+from bot.features.security.permissions import Action, allowed
 
 router = APIRouter()
 Agent = Annotated[Actor, viewing(Action.HANDLE_CONVERSATIONS)]

@@ -9,12 +9,12 @@ from fastapi.responses import Response
 
 from bot.console.auth import Actor
 from bot.console.web import kefu_of, now_of, problem, render, viewing
-from bot.kpis import periods
-from bot.kpis.render import fragment
-from bot.kpis.review import build_review, review_zone
-from bot.kpis.rows import Filters
-from bot.security.permissions import Action
-from bot.storage.db import transaction
+from bot.core.storage.db import transaction
+from bot.features.kpis import periods
+from bot.features.kpis.render import fragment
+from bot.features.kpis.review import build_review, review_zone
+from bot.features.kpis.rows import Filters
+from bot.features.security.permissions import Action
 
 router = APIRouter()
 Supervisor = Annotated[Actor, viewing(Action.SUPERVISE_CASES)]

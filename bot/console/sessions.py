@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models_cases import AgentSession
+from bot.core.storage.models_cases import AgentSession
 
 
 def token_hash(token: str) -> str:

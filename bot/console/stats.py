@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import store
-from bot.cases.agents import all_agents
-from bot.cases.service import Desk
 from bot.console.views import Countdown, countdown
-from bot.storage.models_cases import Agent, Case
+from bot.core.storage.models_cases import Agent, Case
+from bot.features.cases import store
+from bot.features.cases.agents import all_agents
+from bot.features.cases.service import Desk
 
 PERIOD = timedelta(days=30)
 

@@ -9,19 +9,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import store
-from bot.cases.agents import all_agents
-from bot.cases.service import Desk
-from bot.cases.settings import as_priority
-from bot.cases.sla import Urgency, minutes_left, urgency, zone_of
 from bot.console.auth import Actor
 from bot.console.labels import deadline_text
-from bot.crypto import mask_name
-from bot.directory import Directory
-from bot.errors import KefuError
-from bot.loyalty.service import member_standing
-from bot.storage.models import ChannelIdentity, Conversation, Member, Message
-from bot.storage.models_cases import Agent, Case, CaseEvent
+from bot.core.crypto import mask_name
+from bot.core.errors import KefuError
+from bot.core.storage.models import ChannelIdentity, Conversation, Member, Message
+from bot.core.storage.models_cases import Agent, Case, CaseEvent
+from bot.features.cases import store
+from bot.features.cases.agents import all_agents
+from bot.features.cases.service import Desk
+from bot.features.cases.settings import as_priority
+from bot.features.cases.sla import Urgency, minutes_left, urgency, zone_of
+from bot.features.loyalty.service import member_standing
+from bot.features.members.directory import Directory
 
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 HISTORY_LIMIT = 200

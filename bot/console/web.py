@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.app import Kefu
-from bot.cases.service import Desk
 from bot.console.auth import Actor
 from bot.console.labels import LABELS, duration, iso, local, percent
-from bot.security.permissions import Action, Principal, allowed, require
+from bot.features.cases.service import Desk
+from bot.features.security.permissions import Action, Principal, allowed, require
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Environment(
@@ -73,8 +73,8 @@ def problem(request: Request, status_code: int, message: str) -> Response:
 def _same_origin(request: Request) -> bool:
     """When a browser names the site a POST comes from, it must be this one.
 
-    "null" names none: with Referrer-Policy no-referrer (bot/security/http.py) browsers send
-    it even for this site's own forms, so only the token can decide then.
+    "null" names none: with Referrer-Policy no-referrer (bot/features/security/http.py)
+    browsers send it even for this site's own forms, so only the token can decide then.
     """
     origin = request.headers.get("origin")
     if not origin or origin == "null":

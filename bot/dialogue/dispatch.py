@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from bot.core.messages import Button
 from bot.dialogue.forms import continue_form
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.messages import Button
 from nlu import intents
 from nlu.confidence import close_alternatives
 
 HELP_INTENT = "help"
-# Turn outcomes the KPIs count (bot/kpis): a "did you mean" question, an admitted fallback.
+# Turn outcomes the KPIs count (bot/features/kpis): a "did you mean" question, an admitted fallback.
 CLARIFY, FALLBACK = "clarify", "fallback"
 # Intents never offered in a "did you mean" question: too vague to be worth a choice.
 _NOT_OFFERED = {intents.OUT_OF_SCOPE, intents.AFFIRM, intents.DENY}

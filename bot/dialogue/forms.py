@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.messages import Button
 from bot.dialogue.turn import Turn
-from bot.messages import Button
 from nlu import intents
 
 # Parses the answer to a slot: returns the value, or None when the answer does not fit.

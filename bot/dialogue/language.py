@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.i18n import detect_language
 from bot.dialogue.turn import Turn
-from bot.i18n import detect_language
 from bot.settings import LANGUAGES
 
 # Conversation state key of a language the customer chose (/lang, the profile form): it wins

@@ -6,18 +6,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot import metrics
-from bot.cases.handoff import handoff_guard
+from bot.core import metrics
+from bot.core.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage, numbered_choice
+from bot.core.storage import conversations
+from bot.core.storage.members import get_member
 from bot.dialogue.commands import parse_command
+from bot.dialogue.handoff import handoff_guard
 from bot.dialogue.language import language_of_turn
 from bot.dialogue.redact import transcript_text
 from bot.dialogue.turn import Reply, Turn
-from bot.kpis.metrics import NLU_CONFIDENCE
-from bot.messages import UNSUBSCRIBED_EVENT, Button, OutboundMessage, numbered_choice
+from bot.features.kpis.metrics import NLU_CONFIDENCE
 from bot.outbox import store as outbox
 from bot.outbox.windows import EVENT_WINDOW, MESSAGE_WINDOW, message_window_open
-from bot.storage import conversations
-from bot.storage.members import get_member
 from nlu import intents
 from nlu.types import IntentScore
 

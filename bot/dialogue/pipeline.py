@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
-from bot.correlation import correlated
+from bot.core import metrics
+from bot.core.correlation import correlated
+from bot.core.messages import Button, InboundMessage, OutboundMessage
+from bot.core.storage.conversations import current_conversation
+from bot.core.storage.db import transaction
+from bot.core.storage.members import ensure_identity
 from bot.dialogue.dispatch import dispatch
 from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Reply, Services, Turn
-from bot.messages import Button, InboundMessage, OutboundMessage
-from bot.storage.conversations import current_conversation
-from bot.storage.db import transaction
-from bot.storage.members import ensure_identity
 
 Clock = Callable[[], datetime]
 

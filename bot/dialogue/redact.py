@@ -3,7 +3,7 @@
 Phone numbers are masked wherever they appear; the answer to a personal-data question of a
 form (a one-time code, a name, an address, a birthday) is masked by the kind its slot
 declares; no digit of a one-time code is ever stored. The transcript is also encrypted at
-rest (bot/storage/sealed.py): masking decides what staff see, encryption what a copy of the
+rest (bot/core/storage/sealed.py): masking decides what staff see, encryption what a copy of the
 database reveals.
 """
 
@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.crypto import mask_address, mask_name
-from bot.security.logmask import mask_phones
+from bot.core.crypto import mask_address, mask_name
+from bot.core.logmask import mask_phones
 
 SECRET, PHONE, NAME, ADDRESS, DATE = "secret", "phone", "name", "address", "date"
 

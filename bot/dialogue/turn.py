@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.directory import Directory
-from bot.i18n import Translator
-from bot.messages import Button, InboundMessage
+from bot.core.i18n import Translator
+from bot.core.messages import Button, InboundMessage
+from bot.core.storage.models import ChannelIdentity, Conversation, Member
+from bot.features.members.directory import Directory
 from bot.settings import Settings
-from bot.storage.models import ChannelIdentity, Conversation, Member
 from nlu.protocol import NluBackend
 from nlu.types import Parse
 

@@ -16,17 +16,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
 from bot.channels.base import PermanentError, RateLimited, Sender, TransientError
-from bot.correlation import KEY, accepted, correlated
-from bot.failures import FailureLog
-from bot.messages import OutboundMessage
+from bot.core import metrics
+from bot.core.correlation import KEY, accepted, correlated
+from bot.core.failures import FailureLog
+from bot.core.messages import OutboundMessage
+from bot.core.storage.models import ChannelIdentity, OutboxMessage
+from bot.core.storage.outage import database_unavailable
 from bot.outbox import store
 from bot.outbox.ratelimit import SlidingWindow, TokenBucket
 from bot.outbox.shared_limit import SharedLimit
 from bot.outbox.windows import refusal
-from bot.storage.models import ChannelIdentity, OutboxMessage
-from bot.storage.outage import database_unavailable
 
 log = logging.getLogger(__name__)
 failures = FailureLog(log)

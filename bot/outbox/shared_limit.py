@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.models_proactive import RateSlot
-from bot.storage.upsert import insert_ignore_composite
+from bot.core.storage.models_proactive import RateSlot
+from bot.core.storage.upsert import insert_ignore_composite
 
 
 class SharedLimit(Protocol):

@@ -9,11 +9,11 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot import correlation
-from bot.messages import Button, OutboundMessage
+from bot.core import correlation
+from bot.core.messages import Button, OutboundMessage
+from bot.core.storage.models import OutboxMessage
+from bot.core.storage.upsert import insert_ignore, insert_many_ignore
 from bot.outbox import web_signal
-from bot.storage.models import OutboxMessage
-from bot.storage.upsert import insert_ignore, insert_many_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
@@ -200,7 +200,7 @@ async def reschedule(
 
 async def for_message(session: AsyncSession, *, message_id: int) -> list[OutboxMessage]:
     """The outbox rows of the replies to one inbound message."""
-    from bot.storage.models import Message
+    from bot.core.storage.models import Message
 
     result = await session.execute(
         select(OutboxMessage)
@@ -307,7 +307,7 @@ async def oldest_pending(session: AsyncSession, *, now: datetime
 async def make_replies_due(session: AsyncSession, *, message_id: int, now: datetime) -> None:
     """Makes the pending replies to one inbound message due now (a slow or replayed turn
     whose replies no passive answer will carry)."""
-    from bot.storage.models import Message
+    from bot.core.storage.models import Message
 
     replies = select(Message.id).where(Message.reply_to_id == message_id)
     await session.execute(

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.storage.models import OutboxMessage
 from bot.outbox.store import PENDING, SENT, update_pending
-from bot.storage.models import OutboxMessage
 
 WEB = "web"
 

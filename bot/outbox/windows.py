@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.models import ChannelIdentity
+from bot.core.storage.models import ChannelIdentity
 
 MESSAGE_WINDOW, EVENT_WINDOW = "message", "event"
 

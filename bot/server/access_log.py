@@ -8,7 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.correlation import accepted, correlated
+from bot.core.correlation import accepted, correlated
 
 log = logging.getLogger("kefu.access")
 HEADER = b"x-request-id"

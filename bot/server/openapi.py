@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from bot.security.permissions import Action, app_routes
+from bot.features.security.permissions import Action, app_routes
 
 _ERROR = {
     "type": "object",

@@ -6,11 +6,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.channels import telegram
+from bot.core.failures import FailureLog
+from bot.core.storage.db import transaction
+from bot.core.storage.members import ensure_identity
+from bot.core.storage.outage import database_unavailable
 from bot.dialogue.pipeline import utc_clock
-from bot.failures import FailureLog
-from bot.storage.db import transaction
-from bot.storage.members import ensure_identity
-from bot.storage.outage import database_unavailable
 
 if TYPE_CHECKING:
     from bot.delivery import Delivery

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.messages import InboundMessage
+from bot.core.messages import InboundMessage
 
 SUFFIX = ".json"
 

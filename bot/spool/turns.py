@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
+from bot.core import metrics
+from bot.core.failures import FailureLog
+from bot.core.messages import InboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.outage import database_unavailable
 from bot.dialogue.pipeline import Dialogue, TurnResult
-from bot.failures import FailureLog
-from bot.messages import InboundMessage
 from bot.outbox import store as outbox
 from bot.spool.store import Spool, SpooledPush, new_key
-from bot.storage.db import transaction
-from bot.storage.outage import database_unavailable
 
 log = logging.getLogger(__name__)
 failures = FailureLog(log)

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
-from bot import audit
 from bot.app import Kefu
-from bot.storage.db import transaction
-from bot.storage.security_models import AuditEntry
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.core.storage.security_models import AuditEntry
 from tests.conftest import FIXED_NOW, Database
 
 

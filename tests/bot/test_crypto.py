@@ -1,6 +1,6 @@
 import pytest
 
-from bot.crypto import DecryptionError, FieldCipher, mask_name, mask_phone
+from bot.core.crypto import DecryptionError, FieldCipher, mask_name, mask_phone
 
 
 def test_round_trip_and_no_plaintext_in_ciphertext() -> None:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.failures import FailureLog
+from bot.core.failures import FailureLog
 
 
 def test_one_line_per_failure_and_one_traceback_per_kind_per_minute(

@@ -7,8 +7,8 @@ import re
 
 from prometheus_client import REGISTRY
 
-import bot.kpis.metrics  # (registers the series)
-import bot.metrics  # noqa: F401
+import bot.core.metrics  # (registers the series)
+import bot.features.kpis.metrics  # noqa: F401
 from tests.conftest import ROOT
 
 

@@ -3,11 +3,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import importer
 from bot.app import Kefu
-from bot.errors import ImportValidationError, KefuError
-from bot.storage.db import transaction
-from bot.storage.models import Member, PointTransaction, Purchase
+from bot.core.errors import ImportValidationError, KefuError
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member, PointTransaction, Purchase
+from bot.features.members import importer
 from tests.conftest import FIXED_NOW
 
 GOOD = """record,member_no,phone,name,birthday,language,occurred_at,amount,store,kind,points,reason,ref

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.correlation import accepted, correlated, current
-from bot.logs import mask_event, mask_text
+from bot.core.correlation import accepted, correlated, current
+from bot.core.logs import mask_event, mask_text
 
 
 def test_openids_tokens_query_secrets_and_phones_are_masked() -> None:

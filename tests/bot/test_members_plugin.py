@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from bot.app import Kefu, build_kefu
-from bot.loyalty.integrations import add_key, sign
-from bot.members_plugin import MemberRecord, member_directory
-from bot.server.app import create_app
+from bot.core.storage import members as member_store
+from bot.core.storage.db import transaction
+from bot.features.loyalty.integrations import add_key, sign
+from bot.features.members.plugin import MemberRecord, member_directory
+from bot.server.asgi import create_app
 from bot.settings import MembersSettings, Settings
-from bot.storage import members as member_store
-from bot.storage.db import transaction
 
 
 class StandInCrm:

@@ -2,8 +2,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from bot.storage.migrate import current_revision, head_revision
-from bot.storage.schema import Base
+from bot.core.storage.migrate import current_revision, head_revision
+from bot.core.storage.schema import Base
 from tests.conftest import Database
 
 

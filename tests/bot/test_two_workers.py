@@ -27,8 +27,8 @@ import httpx
 import pytest
 import uvicorn
 
-from bot.simulators.wechat import WeChatSimConfig, WeChatSimulator
-from bot.simulators.wechat_xml import text_message
+from kefu_sim.wechat import WeChatSimConfig, WeChatSimulator
+from kefu_sim.wechat_xml import text_message
 from tests.conftest import BACKENDS, PG_URL, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only,

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.app import Kefu
-from bot.cases import agents as agent_store
-from bot.cases import store
 from bot.console.passwords import hash_password
+from bot.core.messages import InboundMessage, OutboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.models_cases import Agent, Case
 from bot.dialogue.pipeline import Dialogue
 from bot.dialogue.registry import Registry
-from bot.messages import InboundMessage, OutboundMessage
-from bot.storage.db import transaction
-from bot.storage.models_cases import Agent, Case
+from bot.features.cases import agents as agent_store
+from bot.features.cases import store
 from handlers import register_all
 from tests.conftest import FIXED_NOW
 

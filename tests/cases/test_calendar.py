@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cases.calendar import BusinessCalendar
-from bot.cases.settings import BusinessHours, CalendarOverrides
+from bot.features.cases.calendar import BusinessCalendar
+from bot.features.cases.settings import BusinessHours, CalendarOverrides
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = BusinessCalendar(BusinessHours(), CalendarOverrides())

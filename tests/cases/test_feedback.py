@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.app import Kefu
-from bot.cases import store
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Conversation
 from bot.dialogue.pipeline import Dialogue
 from bot.dialogue.registry import Registry
-from bot.storage.db import transaction
-from bot.storage.models import Conversation
+from bot.features.cases import store
 from handlers import register_all
 from nlu import intents
 from nlu.types import Entity, IntentScore, Parse

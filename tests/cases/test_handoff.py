@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.cases import store
-from bot.cases.service import Desk
-from bot.storage.db import transaction
-from bot.storage.models import Conversation, OutboxMessage
-from bot.storage.models_cases import Agent, Case
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Conversation, OutboxMessage
+from bot.core.storage.models_cases import Agent, Case
+from bot.features.cases import store
+from bot.features.cases.service import Desk
 from tests.cases.helpers import (
     Clock,
     add_agent,

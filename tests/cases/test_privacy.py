@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.privacy.erase import erase_member
-from bot.privacy.export import export_member
-from bot.storage.db import transaction
-from bot.storage.models import Message
-from bot.storage.models_cases import Case, CaseEvent
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Message
+from bot.core.storage.models_cases import Case, CaseEvent
+from bot.features.privacy.erase import erase_member
+from bot.features.privacy.export import export_member
 from scheduler.retention import purge_expired
 from tests.cases.helpers import Clock, dialogue, file_complaint, latest_case
 from tests.conftest import FIXED_NOW

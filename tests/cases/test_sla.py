@@ -5,8 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cases.settings import CasesSettings, parse_minutes
-from bot.cases.sla import calendar_for, case_zone, deadlines, minutes_left, resume_due, urgency
+from bot.features.cases.settings import CasesSettings, parse_minutes
+from bot.features.cases.sla import (
+    calendar_for,
+    case_zone,
+    deadlines,
+    minutes_left,
+    resume_due,
+    urgency,
+)
 from tests.conftest import make_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Kefu
-from bot.cases.sla import calendar_for
+from bot.features.cases.sla import calendar_for
 from scheduler.sla import check_deadlines
 from tests.cases.helpers import Clock, add_agent, dialogue, file_complaint, get_case, say
 from tests.cases.test_handoff import act

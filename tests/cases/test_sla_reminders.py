@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import Kefu
-from bot.cases import store
-from bot.storage.db import transaction
+from bot.core.storage.db import transaction
+from bot.features.cases import store
 from scheduler.sla import check_deadlines
 from tests.cases.helpers import Clock, add_agent, dialogue, file_complaint, say
 from tests.conftest import FIXED_NOW

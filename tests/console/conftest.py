@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from bot.app import Kefu
-from bot.server.app import create_app
+from bot.server.asgi import create_app
 from tests.cases.helpers import PASSWORD, add_agent
 from tests.conftest import FIXED_NOW
 

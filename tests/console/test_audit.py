@@ -7,9 +7,9 @@ import json
 import httpx
 from fastapi import FastAPI
 
-from bot import audit
 from bot.app import Kefu
-from bot.storage.db import transaction
+from bot.core import audit
+from bot.core.storage.db import transaction
 from tests.conftest import FIXED_NOW
 from tests.console.conftest import HTML, JSON, Login
 from tests.factories import bound_member

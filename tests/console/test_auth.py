@@ -7,11 +7,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.cases.agents import find_agent
-from bot.security.http import build_login_throttle
-from bot.security.login_throttle import LoginThrottle, MemoryThrottleStore, ThrottleRules
-from bot.storage.db import transaction
-from bot.storage.models_cases import AgentSession
+from bot.core.storage.db import transaction
+from bot.core.storage.models_cases import AgentSession
+from bot.features.cases.agents import find_agent
+from bot.features.security.http import build_login_throttle
+from bot.features.security.login_throttle import LoginThrottle, MemoryThrottleStore, ThrottleRules
 from tests.cases.helpers import PASSWORD, add_agent
 from tests.conftest import FIXED_NOW
 from tests.console.conftest import EMAILS, HTML, JSON, Login, client_for, csrf_of, sign_in

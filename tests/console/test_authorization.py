@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from bot.app import Kefu
-from bot.security.permissions import Action, allowed, app_routes
-from bot.storage.db import transaction
-from bot.storage.models import OutboxMessage
-from bot.storage.models_cases import CaseEvent
+from bot.core.storage.db import transaction
+from bot.core.storage.models import OutboxMessage
+from bot.core.storage.models_cases import CaseEvent
+from bot.features.security.permissions import Action, allowed, app_routes
 from tests.cases.helpers import Clock, dialogue, file_complaint
 from tests.console.conftest import JSON, Login, Session
 

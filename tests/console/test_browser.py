@@ -20,13 +20,13 @@ import pytest
 import uvicorn
 
 from bot.app import Kefu, build_kefu
+from bot.cli.nlu_setup import build_nlu
 from bot.console.demo import seed_console
-from bot.demo.seed import seed_demo
-from bot.messages import InboundMessage
-from bot.nlu_setup import build_nlu
-from bot.server.app import create_app
+from bot.core.messages import InboundMessage
+from bot.core.storage.db import transaction
+from bot.features.demo.seed import seed_demo
+from bot.server.asgi import create_app
 from bot.settings import Settings
-from bot.storage.db import transaction
 from tests.cases.helpers import Clock
 from tests.conftest import FIXED_NOW, ROOT
 
@@ -236,7 +236,7 @@ async def case_number(page: Any) -> str:
 
 
 async def check_stored(server: Server, number: str) -> None:
-    from bot.cases import store
+    from bot.features.cases import store
 
     async with transaction(server.kefu.sessions) as session:
         case = await store.find_case(session, number=number)

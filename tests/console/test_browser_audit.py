@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot import audit
-from bot.storage.db import transaction
+from bot.core import audit
+from bot.core.storage.db import transaction
 from tests.conftest import ROOT
 from tests.console.test_browser import ARGS, CHROMIUM, UPDATE_DOCS, Server, pytestmark, server
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from bot.app import Kefu
-from bot.storage.db import transaction
-from bot.storage.models import Member
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member
 from tests.console.conftest import Login
 from tests.proactive.helpers import reachable_member
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.app import Kefu
-from bot.cases import store
-from bot.storage.db import transaction
-from bot.storage.members import find_identity
-from bot.storage.models import Message, OutboxMessage
-from bot.storage.models_cases import CannedReply, CaseEvent
+from bot.core.storage.db import transaction
+from bot.core.storage.members import find_identity
+from bot.core.storage.models import Message, OutboxMessage
+from bot.core.storage.models_cases import CannedReply, CaseEvent
+from bot.features.cases import store
 from tests.cases.helpers import Clock, dialogue, file_complaint, get_case, say
 from tests.conftest import FIXED_NOW
 from tests.console.conftest import JSON, Login
@@ -62,7 +62,7 @@ async def test_the_member_card_is_masked_and_the_view_is_audited(kefu: Kefu,
     assert "M100001" in page and "2,500" in page
     assert "13900000001" not in page and "139****0001" in page
     assert "测试会员" not in page and "测***" in page
-    from bot import audit
+    from bot.core import audit
 
     async with transaction(kefu.sessions) as session:
         views = await audit.search(session, action=audit.PII_VIEW)
@@ -73,7 +73,7 @@ async def test_history_spans_the_members_channels(kefu: Kefu, login: Login) -> N
     member = await bound_member(kefu, sender="alice")
     d = dialogue(kefu, Clock())
     await say(d, "我在微信上问过一次", sender="wx-alice", channel="wechat")
-    from bot.storage.members import bind_identity
+    from bot.core.storage.members import bind_identity
 
     async with transaction(kefu.sessions) as session:
         identity = await find_identity(session, channel="wechat", external_id="wx-alice")

@@ -4,13 +4,13 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from bot.app import Kefu
-from bot.cases import store
 from bot.console import sessions
 from bot.console.auth import Actor
 from bot.console.live import console_stream
+from bot.core.storage.db import transaction
+from bot.features.cases import store
 from bot.outbox.web_delivery import take_pending
 from bot.server.routes.web_stream import web_messages
-from bot.storage.db import transaction
 from tests.cases.helpers import Clock, add_agent, dialogue, file_complaint, say
 from tests.cases.test_handoff import act
 from tests.conftest import FIXED_NOW

@@ -4,11 +4,11 @@ audited look per case and sign-in."""
 
 from datetime import timedelta
 
-from bot import audit
 from bot.app import Kefu
-from bot.cases import store
 from bot.console.labels import deadline_text
-from bot.storage.db import transaction
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.features.cases import store
 from tests.cases.helpers import Clock, dialogue, file_complaint, latest_case, say
 from tests.conftest import FIXED_NOW
 from tests.console.conftest import Login

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from bot.app import Kefu
-from bot.demo.history import seed_history
-from bot.kpis import periods
-from bot.kpis.render import show
-from bot.kpis.review import build_review, review_zone
-from bot.kpis.rows import Filters
-from bot.storage.db import transaction
+from bot.core.storage.db import transaction
+from bot.features.demo.history import seed_history
+from bot.features.kpis import periods
+from bot.features.kpis.render import show
+from bot.features.kpis.review import build_review, review_zone
+from bot.features.kpis.rows import Filters
 from tests.conftest import FIXED_NOW
 from tests.console.conftest import Login
 

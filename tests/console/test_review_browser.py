@@ -14,11 +14,11 @@ import uvicorn
 
 from bot.app import Kefu, build_kefu
 from bot.console.demo import seed_console
-from bot.demo.history import seed_history
-from bot.demo.seed import seed_demo
-from bot.server.app import create_app
+from bot.core.storage.db import transaction
+from bot.features.demo.history import seed_history
+from bot.features.demo.seed import seed_demo
+from bot.server.asgi import create_app
 from bot.settings import Settings
-from bot.storage.db import transaction
 from tests.conftest import FIXED_NOW, ROOT
 from tests.console.test_browser import ARGS, CHROMIUM, UPDATE_DOCS, free_port
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.app import Kefu
+from bot.core.messages import InboundMessage, OutboundMessage
 from bot.dialogue.pipeline import Dialogue
 from bot.dialogue.registry import Registry
-from bot.messages import InboundMessage, OutboundMessage
 from handlers import register_all
 from tests.conftest import FIXED_NOW
 

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.binding import codes
-from bot.binding.sender import CodeNotSent, HttpCodeSender, LogCodeSender
-from bot.messages import InboundMessage
-from bot.storage.db import transaction
-from bot.storage.members import find_identity
-from bot.storage.models_selfservice import BindingChallenge, BindingEvent
+from bot.core.messages import InboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.members import find_identity
+from bot.core.storage.models_selfservice import BindingChallenge, BindingEvent
+from bot.features.binding import codes
+from bot.features.binding.sender import CodeNotSent, HttpCodeSender, LogCodeSender
 from tests.conftest import FIXED_NOW
 from tests.factories import create_member, earn
 from tests.handlers.conftest import Chat, Clock

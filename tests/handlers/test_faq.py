@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import Kefu
-from bot.errors import ConfigError
-from bot.knowledge.base import KnowledgeBase, load_knowledge
-from bot.knowledge.stores import find_stores, holiday_name, today_at
-from bot.orders import OrderInfo
+from bot.core.errors import ConfigError
+from bot.features.knowledge.base import KnowledgeBase, load_knowledge
+from bot.features.knowledge.stores import find_stores, holiday_name, today_at
+from bot.features.orders.plugin import OrderInfo
 from bot.settings import OrdersSettings, Settings
 from tests.handlers.conftest import Chat, Clock
 

@@ -1,6 +1,6 @@
 from bot.app import Kefu
-from bot.storage.members import find_identity
-from bot.storage.models import Member
+from bot.core.storage.members import find_identity
+from bot.core.storage.models import Member
 from handlers.preferences import GREETINGS, PROMOTIONS, may_send, topics_in
 from tests.conftest import FIXED_NOW
 from tests.factories import bound_member
@@ -36,8 +36,8 @@ async def test_unsubscribe_is_effective_at_once_per_channel(kefu: Kefu, chat: Ch
 
 
 async def bound_member_on_console(kefu: Kefu, member: Member) -> None:
-    from bot.storage import members as store
-    from bot.storage.db import transaction
+    from bot.core.storage import members as store
+    from bot.core.storage.db import transaction
     from tests.conftest import FIXED_NOW
 
     async with transaction(kefu.sessions) as session:
@@ -88,9 +88,9 @@ async def test_the_confidence_needed_is_configurable(kefu_nlu: Kefu) -> None:
     assert await _allowed(kefu_nlu) == {GREETINGS: False, PROMOTIONS: False}
 async def test_subscribe_and_unsubscribe_everywhere_go_through_the_consent_history(
         kefu: Kefu, chat: Chat) -> None:
-    from bot.privacy.requests import consent_history
-    from bot.proactive.consent import PROMOTIONS as KIND
-    from bot.proactive.consent import consenting
+    from bot.features.privacy.requests import consent_history
+    from bot.features.proactive.consent import PROMOTIONS as KIND
+    from bot.features.proactive.consent import consenting
 
     member = await bound_member(kefu)
     await chat.say("/subscribe promotions")

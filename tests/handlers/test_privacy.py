@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import audit
 from bot.app import Kefu
-from bot.messages import InboundMessage
-from bot.privacy import requests
-from bot.storage.db import transaction
+from bot.core import audit
+from bot.core.messages import InboundMessage
+from bot.core.storage.db import transaction
+from bot.features.privacy import requests
 from tests.factories import bound_member
 
 

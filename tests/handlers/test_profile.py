@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.storage.models import Member
-from bot.storage.models_selfservice import ProfileChange
+from bot.core.storage.models import Member
+from bot.core.storage.models_selfservice import ProfileChange
 from handlers.birthdays import FUTURE, INVALID, NO_YEAR, parse_birthday
 from tests.factories import bound_member
 from tests.handlers.conftest import Chat, Clock

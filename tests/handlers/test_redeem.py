@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.loyalty.points import REDEEM
-from bot.storage import members as store
-from bot.storage.db import transaction
-from bot.storage.models import Member, PointTransaction
+from bot.core.storage import members as store
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member, PointTransaction
+from bot.features.loyalty.points import REDEEM
 from handlers.rewards import find_reward, redeem_reward
 from tests.conftest import FIXED_NOW, Database
 from tests.factories import bound_member
@@ -133,7 +133,7 @@ def _with_stock(kefu: Kefu, code: str, stock: int) -> Kefu:
 
 
 async def _stock(kefu: Kefu, code: str) -> int:
-    from bot.storage.models_loyalty import RewardStock
+    from bot.core.storage.models_loyalty import RewardStock
 
     async with kefu.sessions() as session:
         left = await session.scalar(select(RewardStock.remaining)
@@ -158,7 +158,7 @@ async def test_the_last_unit_goes_once_and_sold_out_is_said_before_the_confirmat
 
 
 async def test_raising_the_configured_stock_adds_the_difference(kefu: Kefu) -> None:
-    from bot.loyalty.stock import stock_left
+    from bot.features.loyalty.stock import stock_left
 
     _with_stock(kefu, "tote", 2)
     member = await bound_member(kefu, points=5000)
@@ -184,7 +184,7 @@ async def test_concurrent_redemptions_never_oversell(kefu: Kefu, database: Datab
     members = [await bound_member(kefu, sender=f"s{i}", member_no=f"M10010{i}",
                                   phone=f"+861390000010{i}", points=2000) for i in range(8)]
     async with transaction(kefu.sessions) as session:  # the row exists before the rush
-        from bot.loyalty.stock import stock_left
+        from bot.features.loyalty.stock import stock_left
 
         await stock_left(session, kefu.settings.rewards, now=FIXED_NOW)
     start = asyncio.Event()

@@ -17,7 +17,7 @@ TODAY = date(2026, 11, 23)  # a Monday
 
 
 def config_gazetteer() -> Gazetteer:
-    """What bot.nlu_setup builds from config.yml, written out so nlu/ tests stand alone."""
+    """What bot.cli.nlu_setup builds from config.yml, written out so nlu/ tests stand alone."""
     return Gazetteer(
         cities={"上海": ["Shanghai", "沪", "上海市"], "北京": ["Beijing", "京", "北京市"],
                 "香港": ["Hong Kong", "HK", "香港特别行政区"]},

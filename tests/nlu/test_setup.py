@@ -1,4 +1,4 @@
-"""Tests for bot.nlu_setup: the gazetteer and backend built from config.yml."""
+"""Tests for bot.cli.nlu_setup: the gazetteer and backend built from config.yml."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.errors import ConfigError
-from bot.nlu_setup import build_gazetteer, build_nlu, nlu_data_dir
+from bot.cli.nlu_setup import build_gazetteer, build_nlu, nlu_data_dir
+from bot.core.errors import ConfigError
 from bot.settings import Settings, load_settings
 from nlu.embedded import EmbeddedNlu
 from nlu.rasa_client import RasaNlu

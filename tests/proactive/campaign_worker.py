@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 
 from bot.app import build_kefu
-from bot.proactive.live import LiveProactive
-from bot.proactive.wiring import planner_for
+from bot.app_proactive import planner_for
+from bot.features.proactive.live import LiveProactive
 from bot.settings import DatabaseSettings
 from scheduler.campaigns import send_due_campaigns
 from tests.conftest import make_settings

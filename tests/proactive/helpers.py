@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from bot.app import Kefu
-from bot.privacy.requests import record_consent
-from bot.storage import members as member_store
-from bot.storage.db import transaction
-from bot.storage.models import Member
+from bot.core.storage import members as member_store
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member
+from bot.features.privacy.requests import record_consent
 from tests.conftest import FIXED_NOW
 from tests.factories import create_member
 

@@ -9,8 +9,8 @@ from holidays.calendars.chinese import _ChineseLunisolar
 from lunardate import LunarDate
 from pydantic import ValidationError
 
-from bot.proactive import calendar
-from bot.proactive.settings import ExtraOccasion, OccasionSetting, ProactiveSettings
+from bot.features.proactive import calendar
+from bot.features.proactive.settings import ExtraOccasion, OccasionSetting, ProactiveSettings
 
 YEARS = range(2026, 2031)
 

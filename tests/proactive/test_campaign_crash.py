@@ -15,18 +15,18 @@ from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
 from bot.app import Kefu, build_kefu
-from bot.messages import OutboundMessage
+from bot.app_proactive import planner_for
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.models import ChannelIdentity, Member, OutboxMessage
+from bot.core.storage.models_proactive import CampaignRecipient
+from bot.core.storage.security_models import ConsentEvent
+from bot.features.proactive import campaigns
+from bot.features.proactive.live import LiveProactive
+from bot.features.proactive.segments import Segment
+from bot.features.proactive.settings import QuietHours
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
-from bot.proactive import campaigns
-from bot.proactive.live import LiveProactive
-from bot.proactive.segments import Segment
-from bot.proactive.settings import QuietHours
-from bot.proactive.wiring import planner_for
 from bot.settings import Settings
-from bot.storage.db import transaction
-from bot.storage.models import ChannelIdentity, Member, OutboxMessage
-from bot.storage.models_proactive import CampaignRecipient
-from bot.storage.security_models import ConsentEvent
 from tests.conftest import BACKENDS, ROOT, Database
 
 RECIPIENTS = 10_000

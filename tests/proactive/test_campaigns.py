@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Kefu
+from bot.app_proactive import planner_for
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member, OutboxMessage
+from bot.core.storage.models_proactive import CampaignRecipient
+from bot.features.loyalty.ledger import add_purchase
+from bot.features.proactive import campaigns
+from bot.features.proactive.campaigns import CampaignError
+from bot.features.proactive.live import LiveProactive
+from bot.features.proactive.segments import Segment, select_members
 from bot.outbox import store as outbox
-from bot.proactive import campaigns
-from bot.proactive.campaigns import CampaignError
-from bot.proactive.live import LiveProactive
-from bot.proactive.segments import Segment, select_members
-from bot.proactive.wiring import planner_for
-from bot.storage.db import transaction
-from bot.storage.ledger import add_purchase
-from bot.storage.models import Member, OutboxMessage
-from bot.storage.models_proactive import CampaignRecipient
 from scheduler.campaigns import send_due_campaigns
 from scheduler.jobs import CAMPAIGNS, all_jobs
 from tests.conftest import FIXED_NOW

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.proactive.greetings import NO_CHANNEL, NO_CONSENT, Planner
-from bot.proactive.live import LiveProactive
-from bot.proactive.settings import OccasionSetting, ProactiveSettings
-from bot.proactive.wiring import planner_for
-from bot.storage.db import transaction
-from bot.storage.models import ChannelIdentity, OutboxMessage
+from bot.app_proactive import planner_for
+from bot.core.storage.db import transaction
+from bot.core.storage.models import ChannelIdentity, OutboxMessage
+from bot.features.proactive.greetings import NO_CHANNEL, NO_CONSENT, Planner
+from bot.features.proactive.live import LiveProactive
+from bot.features.proactive.settings import OccasionSetting, ProactiveSettings
 from scheduler.greetings import send_greetings
 from scheduler.jobs import GREETINGS, all_jobs
 from tests.proactive.helpers import reachable_member
@@ -78,7 +78,7 @@ async def test_birthday_greeting_goes_once_at_the_local_hour_in_each_zone(kefu: 
 
 
 async def test_a_rerun_after_losing_the_done_marker_queues_nothing_twice(kefu: Kefu) -> None:
-    from bot.storage.models import KeyValue
+    from bot.core.storage.models import KeyValue
 
     await reachable_member(kefu, birthday=date(1990, 3, 14))
     planner = planner_for(kefu, fixed(kefu.settings.proactive))
@@ -172,9 +172,9 @@ async def test_the_greeting_job_is_registered_as_a_coroutine(kefu: Kefu) -> None
 
 
 async def test_bulk_reachability_follows_the_same_rules_as_may_send(kefu: Kefu) -> None:
-    from bot.proactive import store
-    from bot.proactive.greetings import may_reach
-    from bot.storage import selfservice
+    from bot.core.storage import selfservice
+    from bot.features.proactive import store
+    from bot.features.proactive.greetings import may_reach
     from handlers.preferences import may_send
     from tests.conftest import FIXED_NOW
 

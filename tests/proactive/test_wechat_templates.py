@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.proactive import campaigns
-from bot.proactive.live import LiveProactive
-from bot.proactive.segments import Segment
-from bot.proactive.settings import QuietHours, WechatTemplate
-from bot.proactive.wiring import planner_for
+from bot.app_proactive import planner_for
+from bot.core.storage.db import transaction
+from bot.core.storage.models import ChannelIdentity, OutboxMessage
+from bot.features.proactive import campaigns
+from bot.features.proactive.live import LiveProactive
+from bot.features.proactive.segments import Segment
+from bot.features.proactive.settings import QuietHours, WechatTemplate
 from bot.settings import Settings
-from bot.simulators.runner import serve_in_thread
-from bot.simulators.wechat import WeChatSimConfig, WeChatSimulator
-from bot.storage.db import transaction
-from bot.storage.models import ChannelIdentity, OutboxMessage
+from kefu_sim.runner import serve_in_thread
+from kefu_sim.wechat import WeChatSimConfig, WeChatSimulator
 from scheduler.campaigns import send_due_campaigns
 from tests.bot.channels.conftest import WX_APPID, WX_SECRET, WeChatRig, eventually, wechat_rig_for
 from tests.proactive.helpers import reachable_member

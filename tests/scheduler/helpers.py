@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import REGISTRY
 
 from bot.app import Kefu
-from bot.storage.models_jobs import JobState
+from bot.core.storage.models_jobs import JobState
 from scheduler import state
 
 

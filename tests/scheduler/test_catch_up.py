@@ -8,7 +8,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.app import Kefu
-from bot.storage.db import transaction
+from bot.core.storage.db import transaction
 from scheduler import state
 from scheduler.execute import Job, JobContext, run_job
 from scheduler.runner import JobService, make_lock

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.storage.db import make_engine
+from bot.core.storage.db import make_engine
 from scheduler.leader import FileLock, PostgresLock
 from tests.conftest import BACKENDS, PG_URL
 from tests.scheduler.processes import Served, base_env, metric_value

@@ -3,9 +3,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.loyalty.service import member_standing
-from bot.storage.db import transaction
-from bot.storage.models import PointTransaction
+from bot.core.storage.db import transaction
+from bot.core.storage.models import PointTransaction
+from bot.features.loyalty.service import member_standing
 from scheduler.jobs import POINTS_EXPIRY, RETENTION_PURGE, all_jobs
 from scheduler.points_expiry import write_off_lapsed_points
 from tests.conftest import FIXED_NOW

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.proactive.live import LiveProactive
-from bot.proactive.wiring import planner_for
-from bot.storage.db import transaction
-from bot.storage.models import OutboxMessage
+from bot.app_proactive import planner_for
+from bot.core.storage.db import transaction
+from bot.core.storage.models import OutboxMessage
+from bot.features.proactive.live import LiveProactive
 from scheduler.points_reminders import remind_expiring_points
 from tests.factories import earn
 from tests.proactive.helpers import reachable_member

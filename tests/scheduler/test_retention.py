@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot import audit
 from bot.app import Kefu
-from bot.messages import InboundMessage
-from bot.storage.db import transaction
-from bot.storage.models import Message, OutboxMessage
+from bot.core import audit
+from bot.core.messages import InboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Message, OutboxMessage
 from scheduler.retention import purge_expired
 from tests.conftest import FIXED_NOW
 from tests.factories import bound_member

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.app import Kefu
-from bot.cases import store
-from bot.messages import InboundMessage
-from bot.storage.db import transaction
-from bot.storage.models import Message, PointTransaction
+from bot.core.messages import InboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Message, PointTransaction
+from bot.features.cases import store
 from scheduler.execute import Job, JobContext
 from scheduler.jobs import POINTS_EXPIRY, RETENTION_PURGE, SLA_CHECK, all_jobs
 from scheduler.runner import JobService, make_lock

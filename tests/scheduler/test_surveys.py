@@ -9,14 +9,14 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.cases import store as cases
+from bot.app_proactive import planner_for
+from bot.core.storage.db import transaction
+from bot.core.storage.models import ChannelIdentity, Member, OutboxMessage
+from bot.core.storage.models_proactive import Survey
 from bot.dialogue.pipeline import Dialogue
-from bot.proactive.live import LiveProactive
-from bot.proactive.wiring import planner_for
-from bot.storage.db import transaction
-from bot.storage.ledger import add_purchase
-from bot.storage.models import ChannelIdentity, Member, OutboxMessage
-from bot.storage.models_proactive import Survey
+from bot.features.cases import store as cases
+from bot.features.loyalty.ledger import add_purchase
+from bot.features.proactive.live import LiveProactive
 from scheduler.surveys import send_surveys
 from tests.conftest import FIXED_NOW
 from tests.handlers.conftest import Chat, clock, dialogue  # noqa: F401  (fixtures)

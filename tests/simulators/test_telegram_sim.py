@@ -18,11 +18,11 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 from typer.testing import CliRunner
 
-from bot.simulators import cli
-from bot.simulators.limits import ManualClock
-from bot.simulators.runner import serve_in_thread
-from bot.simulators.telegram import TelegramSimConfig, TelegramSimulator
-from bot.simulators.telegram_updates import (
+from kefu_sim import cli
+from kefu_sim.limits import ManualClock
+from kefu_sim.runner import serve_in_thread
+from kefu_sim.telegram import TelegramSimConfig, TelegramSimulator
+from kefu_sim.telegram_updates import (
     SECRET_TOKEN_HEADER,
     callback_update,
     contact_update,

@@ -18,12 +18,12 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wechatpy.utils import check_signature
 
-from bot.simulators import cli
-from bot.simulators.limits import ManualClock
-from bot.simulators.runner import serve_in_thread
-from bot.simulators.wechat import WeChatSimConfig, WeChatSimulator
-from bot.simulators.wechat_push import WeChatPusher
-from bot.simulators.wechat_xml import (
+from kefu_sim import cli
+from kefu_sim.limits import ManualClock
+from kefu_sim.runner import serve_in_thread
+from kefu_sim.wechat import WeChatSimConfig, WeChatSimulator
+from kefu_sim.wechat_push import WeChatPusher
+from kefu_sim.wechat_xml import (
     DEFAULT_ACCOUNT,
     event_message,
     new_encoding_aes_key,

@@ -19,12 +19,12 @@ import pytest
 import yaml
 
 from bot.app import Kefu
+from bot.cli.nlu_setup import build_nlu
+from bot.core.messages import InboundMessage
+from bot.core.storage import members as member_store
+from bot.core.storage.db import transaction
 from bot.dialogue.pipeline import Dialogue
 from bot.dialogue.registry import Registry
-from bot.messages import InboundMessage
-from bot.nlu_setup import build_nlu
-from bot.storage import members as member_store
-from bot.storage.db import transaction
 from handlers import register_all
 from nlu.protocol import NluBackend
 from tests.conftest import FIXED_NOW, make_settings
@@ -93,7 +93,7 @@ async def test_transcript(kefu: Kefu, nlu: NluBackend, caplog: pytest.LogCapture
     await _given(kefu, conversation)
     dialogue = Dialogue(services=replace(kefu.services, nlu=nlu), sessions=kefu.sessions,
                         registry=register_all(Registry()), clock=Clock())
-    caplog.set_level(logging.INFO, logger="bot.binding")
+    caplog.set_level(logging.INFO, logger="bot.features.binding")
     channel = conversation.get("channel", "web")
     sender = conversation.get("sender", "alice")
     for number, step in enumerate(conversation["turns"], start=1):

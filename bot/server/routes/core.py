@@ -11,13 +11,14 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from bot import health, metrics
 from bot.app import Kefu
-from bot.kpis import metrics as kpi_metrics
+from bot.core import metrics
+from bot.core.storage.outage import database_unavailable
+from bot.features.kpis import metrics as kpi_metrics
+from bot.features.security.http import token_matches
 from bot.outbox import store
-from bot.security.http import token_matches
+from bot.server import health
 from bot.server.json_body import JsonRoute
-from bot.storage.outage import database_unavailable
 
 router = APIRouter(route_class=JsonRoute)
 

@@ -1,6 +1,6 @@
 """POST /api/v1/purchases and /api/v1/refunds: tills and shops report sales, members earn.
 
-Requests are signed per integration (see :mod:`bot.loyalty.integrations`); the raw body is
+Requests are signed per integration (see :mod:`bot.features.loyalty.integrations`); the raw body is
 checked before it is parsed, so nothing unsigned is even read as JSON. A body is one object
 or a list of up to 500 (a batch, each item accepted or refused by itself).
 """
@@ -19,13 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Kefu
-from bot.loyalty import engine
-from bot.loyalty.engine import Outcome, PurchaseIn, RefundIn, Refused
-from bot.loyalty.integrations import SignatureRefused, authenticate
-from bot.loyalty.members import resolve_member
-from bot.members_plugin import MemberDirectory, member_directory
-from bot.security.permissions import signed
-from bot.storage.db import transaction
+from bot.core.storage.db import transaction
+from bot.features.loyalty import engine
+from bot.features.loyalty.engine import Outcome, PurchaseIn, RefundIn, Refused
+from bot.features.loyalty.integrations import SignatureRefused, authenticate
+from bot.features.members.lookup import resolve_member
+from bot.features.members.plugin import MemberDirectory, member_directory
+from bot.features.security.permissions import signed
 
 router = APIRouter(tags=["loyalty"])
 MAX_BATCH = 500

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from bot import audit
-from bot.privacy import requests
-from bot.privacy.export import export_member
-from bot.security.permissions import Action, Principal, require
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.features.privacy import requests
+from bot.features.privacy.export import export_member
+from bot.features.security.permissions import Action, Principal, require
 from bot.server.routes.core import KefuDep
-from bot.storage.db import transaction
 
 router = APIRouter(prefix="/api", tags=["privacy"])
 

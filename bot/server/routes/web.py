@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from bot.channels import web
-from bot.security.http import enforce_sender_limit
+from bot.features.security.http import enforce_sender_limit
 from bot.server.json_body import JsonRoute
 from bot.server.routes.core import KefuDep
 

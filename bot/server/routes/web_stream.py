@@ -14,12 +14,12 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from bot.app import Kefu
+from bot.core.storage.db import transaction
+from bot.features.security.http import client_ip
+from bot.features.security.permissions import public
 from bot.outbox.web_delivery import take_pending
-from bot.security.http import client_ip
-from bot.security.permissions import public
 from bot.server.routes.core import KefuDep
 from bot.server.stream_hub import StreamHub
-from bot.storage.db import transaction
 
 router = APIRouter()
 # A comment line this often keeps proxies from closing a quiet stream.

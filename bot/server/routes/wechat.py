@@ -20,14 +20,14 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import metrics
 from bot.channels import wechat
+from bot.core import metrics
+from bot.core.failures import FailureLog
+from bot.core.storage.db import transaction
+from bot.core.storage.models import OutboxMessage
+from bot.core.storage.outage import database_unavailable
 from bot.dialogue.pipeline import TurnResult
-from bot.failures import FailureLog
 from bot.outbox import store as outbox
-from bot.storage.db import transaction
-from bot.storage.models import OutboxMessage
-from bot.storage.outage import database_unavailable
 
 if TYPE_CHECKING:
     from bot.delivery import Delivery

@@ -14,14 +14,14 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.alerts import oncall
-from bot.alerts.settings import AlertsSettings
 from bot.app import Kefu, build_kefu
+from bot.core.errors import ConfigError
+from bot.core.storage.models import OutboxMessage
 from bot.delivery import build_delivery
-from bot.errors import ConfigError
+from bot.features.alerts import oncall
+from bot.features.alerts.settings import AlertsSettings
 from bot.settings import ServerSettings, Settings, load_settings
-from bot.simulators import TelegramSimConfig, TelegramSimulator, serve_in_thread
-from bot.storage.models import OutboxMessage
+from kefu_sim import TelegramSimConfig, TelegramSimulator, serve_in_thread
 from scheduler.sla import check_deadlines
 from tests.bot.alerts.wecom_standin import RobotStandIn, robot_standin
 from tests.cases.helpers import Clock, dialogue, file_complaint

@@ -12,9 +12,9 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import Kefu, build_kefu
-from bot.server.app import create_app
+from bot.server.asgi import create_app
 from bot.settings import ChannelsSettings, ServerSettings, Settings, WechatSettings
-from bot.simulators import (
+from kefu_sim import (
     TelegramSimConfig,
     TelegramSimulator,
     WeChatPusher,

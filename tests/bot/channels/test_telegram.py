@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.channels import telegram
-from bot.messages import Button, OutboundMessage
-from bot.simulators import callback_update, contact_update, start_update, text_update
+from bot.core.messages import Button, OutboundMessage
+from kefu_sim import callback_update, contact_update, start_update, text_update
 
 
 def test_text_message_becomes_inbound_keyed_by_chat_and_message() -> None:

@@ -6,9 +6,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.simulators import callback_update, contact_update, text_update
-from bot.storage.members import find_identity
-from bot.storage.models import Message, OutboxMessage
+from bot.core.storage.members import find_identity
+from bot.core.storage.models import Message, OutboxMessage
+from kefu_sim import callback_update, contact_update, text_update
 from tests.bot.channels.conftest import TelegramRig, eventually, wait_for
 from tests.factories import bound_member
 

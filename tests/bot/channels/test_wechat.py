@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from wechatpy.crypto import WeChatCrypto
 
 from bot.channels import wechat
-from bot.messages import UNSUBSCRIBED_EVENT
-from bot.simulators import (
+from bot.core.messages import UNSUBSCRIBED_EVENT
+from kefu_sim import (
     event_message,
     new_encoding_aes_key,
     parse_xml,

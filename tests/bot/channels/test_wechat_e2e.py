@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.demo.seed import DEMO_WECHAT_OPENIDS, seed_demo
-from bot.loyalty.service import member_standing
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.members import find_identity
+from bot.core.storage.models import Message, OutboxMessage
+from bot.features.demo.seed import DEMO_WECHAT_OPENIDS, seed_demo
+from bot.features.loyalty.service import member_standing
 from bot.outbox import store as outbox
 from bot.settings import Settings
-from bot.simulators import WeChatSimulator, text_message
-from bot.storage.db import transaction
-from bot.storage.members import find_identity
-from bot.storage.models import Message, OutboxMessage
+from kefu_sim import WeChatSimulator, text_message
 from nlu.protocol import NluBackend
 from nlu.types import IntentScore, Parse
 from tests.bot.channels.conftest import (

@@ -19,9 +19,9 @@ from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 from bot.app import Kefu
 from bot.channels.wechat_replay import KEY_PREFIX
+from bot.core.storage.models import KeyValue, Message, OutboxMessage, PointTransaction
 from bot.settings import Settings
-from bot.simulators import WeChatSimulator, parse_xml, render_xml, signature, text_message
-from bot.storage.models import KeyValue, Message, OutboxMessage, PointTransaction
+from kefu_sim import WeChatSimulator, parse_xml, render_xml, signature, text_message
 from tests.bot.channels.conftest import WX_AES, WX_APPID, WX_TOKEN, WeChatRig, wechat_rig_for
 from tests.factories import bound_member
 

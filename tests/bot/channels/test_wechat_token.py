@@ -15,8 +15,8 @@ from bot.app import Kefu
 from bot.channels.wechat_sender import WeChatSender, make_client
 from bot.channels.wechat_session import DatabaseSessionStorage
 from bot.channels.wechat_token import RedisLockingStorage
-from bot.messages import OutboundMessage
-from bot.simulators import WeChatSimConfig, WeChatSimulator, serve_in_thread
+from bot.core.messages import OutboundMessage
+from kefu_sim import WeChatSimConfig, WeChatSimulator, serve_in_thread
 
 APPID, SECRET = "wx00aa11bb22cc33dd", "t" * 32
 

@@ -52,7 +52,7 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
 
         from sqlalchemy import text
 
-        from bot.storage.db import make_engine
+        from bot.core.storage.db import make_engine
 
         async def drop() -> None:
             engine = make_engine(PG_URL)

@@ -23,7 +23,7 @@ try:
 except SystemExit:
     pass
 heavy = sorted(m for m in ("bot.app", "bot.settings", "sqlalchemy", "fastapi", "sklearn",
-                           "bot.kpis.review") if m in sys.modules)
+                           "bot.features.kpis.review") if m in sys.modules)
 print("HEAVY", ",".join(heavy))
 """
 
@@ -62,11 +62,11 @@ command = group.get_command(None, name)
 for sub in sorted(getattr(command, "commands", {})):
     run(name, sub)
 heavy = sorted(m for m in sys.modules if m in (
-    "sqlalchemy", "bot.app", "bot.dialogue", "bot.dialogue.pipeline", "bot.storage",
-    "bot.storage.db", "bot.server", "fastapi", "numpy", "sklearn", "bot.settings"))
+    "sqlalchemy", "bot.app", "bot.dialogue", "bot.dialogue.pipeline", "bot.core.storage",
+    "bot.core.storage.db", "bot.server", "fastapi", "numpy", "sklearn", "bot.settings"))
 print("HEAVY", ",".join(heavy))
 """
-# A developer tool: its package (bot/simulators) imports every simulator and the walkthrough
+# A developer tool: its package (kefu_sim) imports every simulator and the walkthrough
 # (the whole app) in its __init__; it is being moved to a package of its own (issue 13).
 HEAVY_ON_PURPOSE = {"simulate"}
 

@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from bot.demo.seed import DEMO_MEMBERS
+from bot.features.demo.seed import DEMO_MEMBERS
 from tests.bot.cli import test_cli
 from tests.bot.cli.test_cli import Cli
 

@@ -2,11 +2,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import Kefu
+from bot.core.messages import InboundMessage
 from bot.dialogue.forms import Form, Slot, affirmed, start_form, yes_no_buttons
 from bot.dialogue.pipeline import Dialogue
 from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Turn
-from bot.messages import InboundMessage
 from handlers import register_all
 from tests.conftest import FIXED_NOW
 from tests.factories import bound_member

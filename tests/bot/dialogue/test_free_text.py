@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import Kefu, build_kefu
-from bot.messages import InboundMessage
+from bot.core.messages import InboundMessage
 from bot.settings import Settings
 from nlu.types import IntentScore, Parse
 from tests.conftest import FIXED_NOW
@@ -43,8 +43,8 @@ async def test_off_topic_text_is_out_of_scope_and_counted(kefu_nlu: Kefu, text: 
     assert replies[0].text.startswith(("抱歉", "Sorry"))
     assert not any(r.text == "Which one did you mean?" for r in replies)
     async with kefu_nlu.sessions() as session:
-        from bot.storage.conversations import current_conversation
-        from bot.storage.members import find_identity
+        from bot.core.storage.conversations import current_conversation
+        from bot.core.storage.members import find_identity
 
         identity = await find_identity(session, channel="web", external_id="visitor")
         assert identity is not None

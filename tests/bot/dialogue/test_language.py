@@ -4,7 +4,7 @@ language the customer chose wins until they choose another, /lang alone lists th
 from datetime import UTC, datetime
 
 from bot.app import Kefu
-from bot.messages import InboundMessage, OutboundMessage
+from bot.core.messages import InboundMessage, OutboundMessage
 from tests.factories import bound_member
 
 

@@ -3,10 +3,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.app import Kefu
-from bot.loyalty.service import member_standing
-from bot.messages import InboundMessage
-from bot.storage.db import transaction
-from bot.storage.models import Message
+from bot.core.messages import InboundMessage
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Message
+from bot.features.loyalty.service import member_standing
 from tests.factories import bound_member
 
 

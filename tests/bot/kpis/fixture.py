@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.kpis.rows import CaseRow, ConversationRow, HandoffRow, KpiRows, MessageCount
+from bot.features.kpis.rows import CaseRow, ConversationRow, HandoffRow, KpiRows, MessageCount
 
 AS_OF = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)

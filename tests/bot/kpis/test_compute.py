@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.kpis.catalogue import BY_NAME, CATALOGUE, meets
-from bot.kpis.compute import compute, median, p90
-from bot.kpis.rows import Filters, KpiRows, Period
+from bot.features.kpis.catalogue import BY_NAME, CATALOGUE, meets
+from bot.features.kpis.compute import compute, median, p90
+from bot.features.kpis.rows import Filters, KpiRows, Period
 from tests.bot.kpis.fixture import AS_OF, EXPECTED, ROWS
 
 Q4 = Period(datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC),

@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Kefu
-from bot.kpis.compute import compute
-from bot.kpis.load import load_rows
-from bot.storage.db import transaction
-from bot.storage.models import ChannelIdentity, Conversation, Message
-from bot.storage.models_cases import Case, CaseEvent
+from bot.core.storage.db import transaction
+from bot.core.storage.models import ChannelIdentity, Conversation, Message
+from bot.core.storage.models_cases import Case, CaseEvent
+from bot.features.kpis.compute import compute
+from bot.features.kpis.load import load_rows
 from tests.bot.kpis.fixture import AS_OF, CASES, CONVERSATIONS, EXPECTED, HANDOFFS, MESSAGES
 from tests.bot.kpis.test_compute import Q4, TWO_HOURS
 

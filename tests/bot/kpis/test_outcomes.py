@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.app import Kefu, build_kefu
-from bot.messages import InboundMessage
+from bot.core.messages import InboundMessage
+from bot.core.storage.models import Message
 from bot.settings import Settings
-from bot.storage.models import Message
 from nlu.types import IntentScore, Parse
 from tests.conftest import FIXED_NOW
 from tests.factories import bound_member
@@ -26,7 +26,7 @@ class TornNlu:
 
 async def outcomes(kefu: Kefu) -> dict[str, str | None]:
     async with kefu.sessions() as session:
-        # Loaded as entities: the ORM decrypts the stored text (bot/storage/sealed.py).
+        # Loaded as entities: the ORM decrypts the stored text (bot/core/storage/sealed.py).
         rows = await session.scalars(select(Message).where(Message.direction == "in"))
         return {message.text: message.outcome for message in rows}
 

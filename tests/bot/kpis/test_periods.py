@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.kpis import periods
+from bot.features.kpis import periods
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.kpis import periods
+from bot.features.kpis import periods
 from tests.bot.cli.test_cli import Cli, cli  # noqa: F401 (the fixture)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.loyalty.earning import (
+from bot.features.loyalty.earning import (
     EarnRule,
     earned_points,
     in_birthday_month,
     reversed_points,
     split_reversal,
 )
-from bot.loyalty.points import ADJUST, EARN, REDEEM, LedgerEntry, lot_expiry, summarise
+from bot.features.loyalty.points import ADJUST, EARN, REDEEM, LedgerEntry, lot_expiry, summarise
 
 TODAY = date(2026, 11, 23)
 
@@ -139,7 +139,7 @@ def test_earn_then_full_refund_leaves_the_balance_unchanged(
 def test_a_replay_resumed_from_its_stored_state_equals_a_full_replay(
     history: list[tuple[str, int, int]], split_days_ago: int, today_offset: int
 ) -> None:
-    from bot.loyalty.points import EXPIRE, Replay, sort_key
+    from bot.features.loyalty.points import EXPIRE, Replay, sort_key
 
     entries = []
     for index, (kind, points, days_ago) in enumerate(history):

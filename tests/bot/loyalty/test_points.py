@@ -1,6 +1,14 @@
 from datetime import date
 
-from bot.loyalty.points import ADJUST, EARN, EXPIRE, REDEEM, LedgerEntry, lot_expiry, summarise
+from bot.features.loyalty.points import (
+    ADJUST,
+    EARN,
+    EXPIRE,
+    REDEEM,
+    LedgerEntry,
+    lot_expiry,
+    summarise,
+)
 
 
 def earn(points: int, on: date, expires: date) -> LedgerEntry:

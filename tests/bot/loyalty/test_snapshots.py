@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.loyalty import service
-from bot.loyalty.points import summarise
-from bot.storage.db import transaction
-from bot.storage.ledger import ledger_entries
-from bot.storage.models import Member
-from bot.storage.models_loyalty import PointsSnapshot
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member
+from bot.core.storage.models_loyalty import PointsSnapshot
+from bot.features.loyalty import service
+from bot.features.loyalty.ledger import ledger_entries
+from bot.features.loyalty.points import summarise
 from tests.conftest import FIXED_NOW
 from tests.factories import create_member, earn
 
@@ -29,8 +29,8 @@ async def _both(kefu: Kefu, member_id: int) -> tuple[int, int]:
 
 async def test_snapshot_then_new_and_backdated_entries(
         kefu: Kefu, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.loyalty.points import REDEEM
-    from bot.storage.ledger import add_transaction
+    from bot.features.loyalty.ledger import add_transaction
+    from bot.features.loyalty.points import REDEEM
 
     monkeypatch.setattr(service, "SNAPSHOT_AFTER", 5)
     async with transaction(kefu.sessions) as session:

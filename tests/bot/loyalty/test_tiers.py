@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.loyalty.tiers import Activity, evaluate_tier, months_between, upgrade_gap
+from bot.features.loyalty.tiers import Activity, evaluate_tier, months_between, upgrade_gap
 from tests.conftest import make_settings
 
 RULES = make_settings().membership.tiers  # silver 3000/12 any; gold 10000/30 6m; diamond all

@@ -6,10 +6,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.app import Kefu
-from bot.loyalty.engine import PurchaseIn, record_purchase
-from bot.loyalty.vouchers import due_vouchers
-from bot.storage.db import transaction
-from bot.storage.models_loyalty import MemberVoucher
+from bot.core.storage.db import transaction
+from bot.core.storage.models_loyalty import MemberVoucher
+from bot.features.loyalty.engine import PurchaseIn, record_purchase
+from bot.features.loyalty.vouchers import due_vouchers
 from tests.conftest import FIXED_NOW, make_settings
 from tests.factories import create_member, purchase
 from tests.handlers.conftest import Chat, chat, clock, dialogue  # noqa: F401 - fixtures
@@ -50,7 +50,7 @@ async def test_a_gold_members_birthday_voucher_is_issued_once_per_year(kefu: Kef
 
 async def test_the_rewards_answer_shows_the_vouchers_in_the_wallet(
         kefu: Kefu, chat: Chat) -> None:  # noqa: F811
-    from bot.storage import members as member_store
+    from bot.core.storage import members as member_store
     from tests.factories import earn
 
     async with transaction(kefu.sessions) as session:

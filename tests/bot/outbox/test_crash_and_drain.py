@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import make_sessionmaker, transaction
+from bot.core.storage.models import OutboxMessage
 from bot.outbox import store as outbox
-from bot.simulators import TelegramSimConfig, TelegramSimulator, serve_in_thread
-from bot.storage.db import make_sessionmaker, transaction
-from bot.storage.models import OutboxMessage
+from kefu_sim import TelegramSimConfig, TelegramSimulator, serve_in_thread
 from tests.conftest import Database
 from tests.kefu_process import KefuProcess
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.telegram_sender import TelegramSender, make_bot
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import make_engine, make_sessionmaker, transaction
+from bot.core.storage.models import OutboxMessage
 from bot.outbox import store as outbox
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
-from bot.simulators import TelegramSimConfig, TelegramSimulator, serve_in_thread
-from bot.storage.db import make_engine, make_sessionmaker, transaction
-from bot.storage.models import OutboxMessage
+from kefu_sim import TelegramSimConfig, TelegramSimulator, serve_in_thread
 from tests.conftest import Database
 
 TOKEN = "424242:AAE-dispatchers"

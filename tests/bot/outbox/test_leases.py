@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import make_sessionmaker, transaction
+from bot.core.storage.models import OutboxMessage
 from bot.outbox import store as outbox
 from bot.outbox.dispatcher import ChannelPolicy, Dispatcher
-from bot.storage.db import make_sessionmaker, transaction
-from bot.storage.models import OutboxMessage
 from tests.conftest import Database
 
 POLICY = {"telegram": ChannelPolicy(per_second=1000)}

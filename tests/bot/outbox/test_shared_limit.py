@@ -19,7 +19,7 @@ REDIS_URL = os.environ.get("KEFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WORKER = """
 import asyncio, json, sys
 from bot.outbox.shared_limit import DatabaseLimit, RedisLimit
-from bot.storage.db import make_engine, make_sessionmaker
+from bot.core.storage.db import make_engine, make_sessionmaker
 
 async def main(kind, target, schema, key, limit, seconds, count):
     engine = None

@@ -7,19 +7,19 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, text
 
-from bot import audit
 from bot.app import Kefu
-from bot.loyalty.service import member_standing
-from bot.messages import InboundMessage
-from bot.privacy import requests
-from bot.privacy.erase import erase_member
-from bot.privacy.export import export_member
-from bot.privacy.unsubscribe import erase_on_unsubscribe
+from bot.core import audit
+from bot.core.messages import InboundMessage
+from bot.core.storage import members as member_store
+from bot.core.storage.db import transaction
+from bot.core.storage.models import ChannelIdentity, Message
+from bot.core.storage.security_models import PrivacyRequest
+from bot.features.loyalty.service import member_standing
+from bot.features.privacy import requests
+from bot.features.privacy.erase import erase_member
+from bot.features.privacy.export import export_member
+from bot.features.privacy.unsubscribe import erase_on_unsubscribe
 from bot.settings import PrivacySettings
-from bot.storage import members as member_store
-from bot.storage.db import transaction
-from bot.storage.models import ChannelIdentity, Message
-from bot.storage.security_models import PrivacyRequest
 from tests.conftest import FIXED_NOW, Database
 from tests.factories import bound_member, purchase
 

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.app import Kefu, build_kefu
-from bot.crypto import Keyring, key_id_of
+from bot.core.crypto import Keyring, key_id_of
+from bot.core.storage.db import make_sessionmaker, transaction
+from bot.core.storage.models import Member, Message
 from bot.dialogue.pipeline import Dialogue
 from bot.dialogue.registry import Registry
-from bot.privacy.export import export_member
-from bot.security.rotation import message_key_usage, rotate_keys
+from bot.features.privacy.export import export_member
+from bot.features.security.rotation import message_key_usage, rotate_keys
 from bot.settings import DatabaseSettings, Settings
-from bot.storage.db import make_sessionmaker, transaction
-from bot.storage.models import Member, Message
 from handlers import register_all
 from tests.conftest import FIXED_NOW
 from tests.factories import create_member, earn

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from bot.app import Kefu
-from bot.security.http import CONTENT_SECURITY_POLICY
-from bot.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from bot.server.app import create_app
+from bot.features.security.http import CONTENT_SECURITY_POLICY
+from bot.features.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from bot.server.asgi import create_app
 from bot.settings import RateLimit, SecuritySettings, Settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.security.login_throttle import (
+from bot.features.security.login_throttle import (
     LoginThrottle,
     MemoryThrottleStore,
     RedisThrottleStore,

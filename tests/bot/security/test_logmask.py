@@ -14,8 +14,8 @@ import pytest
 
 from bot.app import Kefu
 from bot.cli.common import setup_logging
-from bot.security.logmask import mask_phones, uninstall_log_masking
-from bot.server.app import create_app
+from bot.core.logmask import mask_phones, uninstall_log_masking
+from bot.server.asgi import create_app
 from tests.conftest import ROOT
 from tests.factories import bound_member
 

@@ -9,9 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from bot import audit
 from bot.app import Kefu
-from bot.security.permissions import (
+from bot.core import audit
+from bot.core.storage.db import transaction
+from bot.features.security.permissions import (
     GRANTS,
     Action,
     Principal,
@@ -22,8 +23,7 @@ from bot.security.permissions import (
     set_authenticator,
     undeclared_routes,
 )
-from bot.server.app import create_app
-from bot.storage.db import transaction
+from bot.server.asgi import create_app
 
 ROLES: list[Role | None] = [None, *Role]
 

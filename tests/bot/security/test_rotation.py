@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import Kefu
-from bot.crypto import DecryptionError, FieldCipher, key_id_of
-from bot.directory import Directory
-from bot.errors import ConfigError
-from bot.security.rotation import check_keys, key_usage, rotate_keys, seal_plain_values
-from bot.storage.db import transaction
-from bot.storage.models import Member
+from bot.core.crypto import DecryptionError, FieldCipher, key_id_of
+from bot.core.errors import ConfigError
+from bot.core.storage.db import transaction
+from bot.core.storage.models import Member
+from bot.features.members.directory import Directory
+from bot.features.security.rotation import check_keys, key_usage, rotate_keys, seal_plain_values
 from tests.conftest import Database
 from tests.factories import create_member
 

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
 from bot.app import build_kefu
-from bot.security.permissions import Principal, Role, set_authenticator
-from bot.server.app import create_app
+from bot.features.security.permissions import Principal, Role, set_authenticator
+from bot.server.asgi import create_app
 from bot.settings import AppSettings, DatabaseSettings, RateLimit, SecuritySettings
 from tests.conftest import make_settings
 

@@ -13,9 +13,9 @@ import uvicorn
 from sqlalchemy import func, select
 
 from bot.app import Kefu, build_kefu
-from bot.server.app import create_app
+from bot.core.storage.models import Message
+from bot.server.asgi import create_app
 from bot.settings import Settings
-from bot.storage.models import Message
 from tests.kefu_process import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.app import Kefu, build_kefu
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
+from bot.core.storage.db import transaction
 from bot.outbox import store as outbox
-from bot.server.app import create_app
+from bot.server.asgi import create_app
 from bot.settings import DatabaseSettings, ReadinessSettings, Settings
 from bot.spool.settings import SpoolSettings
-from bot.storage.db import transaction
 from tests.faultproxy import FaultProxy
 
 

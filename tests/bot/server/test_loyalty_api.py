@@ -13,16 +13,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Kefu, build_kefu
-from bot.loyalty.integrations import NewKey, add_key, revoke_key, sign
-from bot.loyalty.service import member_standing
-from bot.server.app import create_app
+from bot.core.storage import members as member_store
+from bot.core.storage.db import transaction
+from bot.core.storage.models import PointTransaction
+from bot.core.storage.models_loyalty import LoyaltyReceipt
+from bot.core.storage.security_models import AuditEntry
+from bot.features.loyalty.integrations import NewKey, add_key, revoke_key, sign
+from bot.features.loyalty.ledger import add_purchase
+from bot.features.loyalty.service import member_standing
+from bot.server.asgi import create_app
 from bot.settings import Settings
-from bot.storage import members as member_store
-from bot.storage.db import transaction
-from bot.storage.ledger import add_purchase
-from bot.storage.models import PointTransaction
-from bot.storage.models_loyalty import LoyaltyReceipt
-from bot.storage.security_models import AuditEntry
 
 NOW = datetime.now(UTC)
 
@@ -187,8 +187,8 @@ async def test_partial_refunds_and_a_refund_beyond_what_is_left(live: Kefu, api:
 async def test_a_refund_of_points_already_spent_leaves_a_negative_adjustment(
     live: Kefu, api: Api
 ) -> None:
-    from bot.loyalty.points import REDEEM
-    from bot.storage.ledger import add_transaction
+    from bot.features.loyalty.ledger import add_transaction
+    from bot.features.loyalty.points import REDEEM
 
     await make_member(live)
     await api.post("/api/v1/purchases", purchase(amount="500.00"))  # 500 points
@@ -284,7 +284,7 @@ async def test_unsigned_wrong_stale_replayed_and_revoked_requests_get_401(
 
 
 async def test_keys_are_stored_hashed_and_audited(live: Kefu, key: NewKey) -> None:
-    from bot.storage.models_loyalty import Integration
+    from bot.core.storage.models_loyalty import Integration
 
     async with transaction(live.sessions) as session:
         stored = (await session.execute(select(Integration))).scalar_one()

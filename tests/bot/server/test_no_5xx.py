@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.app import build_kefu
-from bot.server.app import create_app
+from bot.server.asgi import create_app
 from bot.settings import RateLimit, SecuritySettings, ServerSettings, Settings
-from bot.simulators import render_xml, signature
+from kefu_sim import render_xml, signature
 
 TG_SECRET, WX_TOKEN = "fuzz-secret", "fuzz-wx-token"
 EXAMPLES = 60

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import Kefu, build_kefu
-from bot.server.app import create_app
+from bot.server.asgi import create_app
 from bot.settings import RateLimit, Settings
 from tests.conftest import FIXED_NOW
 from tests.factories import bound_member

@@ -64,7 +64,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, st
 
         from sqlalchemy import text
 
-        from bot.storage.db import make_engine
+        from bot.core.storage.db import make_engine
 
         async def drop() -> None:
             engine = make_engine(PG_URL)

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.simulators import render_xml, signature, text_message
+from kefu_sim import render_xml, signature, text_message
 from tests.conftest import ROOT
 
 WX_TOKEN, TG_SECRET = "serve-wx-token", "serve-tg-secret"

@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from bot.app import Kefu
-from bot.server.app import create_app
+from bot.server.asgi import create_app
 from tests.factories import bound_member
 
 

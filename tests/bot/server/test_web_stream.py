@@ -17,10 +17,10 @@ from redis.asyncio import Redis
 from sqlalchemy import event, insert
 
 from bot.app import Kefu, build_kefu
+from bot.core.storage.db import transaction
+from bot.core.storage.models import OutboxMessage
 from bot.outbox import web_signal
 from bot.settings import RedisSettings, Settings, WebchatSettings
-from bot.storage.db import transaction
-from bot.storage.models import OutboxMessage
 from tests.conftest import FIXED_NOW, Database
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -39,7 +39,7 @@ def with_webchat(settings: Settings, **values: Any) -> Settings:
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[tuple[str, Kefu]]:
-    from bot.server.app import create_app
+    from bot.server.asgi import create_app
 
     kefu = await build_kefu(settings, clock=lambda: FIXED_NOW)
     app = create_app(kefu, close_on_shutdown=False, background=False)
@@ -175,7 +175,7 @@ async def test_redis_wakes_streams_of_every_process(settings: Settings,
 async def test_agent_replies_wake_the_stream_in_this_process(settings: Settings) -> None:
     """SQLite without Redis still delivers at once what this process wrote (and looks every
     poll_seconds for what others wrote)."""
-    from bot.messages import OutboundMessage
+    from bot.core.messages import OutboundMessage
     from bot.outbox import store as outbox
 
     async with serving(with_webchat(settings, poll_seconds=60)) as (url, kefu), \

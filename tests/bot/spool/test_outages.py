@@ -17,14 +17,14 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
 from bot.app import build_kefu
-from bot.server.app import create_app
+from bot.core.storage.models import Message, OutboxMessage
+from bot.server.asgi import create_app
 from bot.settings import ServerSettings, Settings
-from bot.simulators import (
+from kefu_sim import (
     TelegramSimulator,
     WeChatSimulator,
     text_update,
 )
-from bot.storage.models import Message, OutboxMessage
 from tests.bot.channels.conftest import (
     TG_SECRET,
     TG_TOKEN,

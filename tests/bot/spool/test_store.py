@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.messages import InboundMessage
 from bot.delivery import build_spool, spool_redis_key
-from bot.messages import InboundMessage
 from bot.settings import DatabaseSettings, RedisSettings, Settings
 from bot.spool.store import FileSpool, RedisSpool, Spool, SpooledPush, new_key
 from tests.conftest import make_settings
