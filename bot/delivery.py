@@ -4,12 +4,15 @@ registration or long polling. Started and stopped with the server."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import make_url
 
 from bot.app import Kefu
 from bot.channels import telegram, wechat
@@ -269,8 +272,16 @@ def build_spool(settings: Settings) -> Spool:
         if not url:
             raise ConfigError("spool.backend is redis but redis.url is not set "
                               "(KEFU_REDIS__URL)")
-        return RedisSpool(url, prefix=settings.spool.redis_key)
+        return RedisSpool(url, prefix=settings.spool.redis_key or spool_redis_key(settings))
     return FileSpool(settings.spool.dir or settings.app.data_dir / "spool")
+
+
+def spool_redis_key(settings: Settings) -> str:
+    """The default Redis spool of this database: a push is only ever replayed into the
+    database whose webhook took it, even when several deployments share one Redis."""
+    where = make_url(settings.effective_database_url)._replace(password=None)
+    identity = f"{where.render_as_string(hide_password=False)}|{settings.database.schema_name}"
+    return f"kefu:spool:{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
 
 
 def telegram_limit(kefu: Kefu) -> SharedLimit:
@@ -302,12 +313,14 @@ def _token_storage(kefu: Kefu) -> Any:
     url = kefu.settings.effective_redis_url
     if url:
         from redis import Redis
-        from wechatpy.session.redisstorage import RedisStorage
 
-        return RedisStorage(Redis.from_url(url), prefix="kefu:wechatpy")
+        from bot.channels.wechat.token import RedisLockingStorage
+
+        return RedisLockingStorage(Redis.from_url(url), prefix="kefu:wechatpy")
     from bot.channels.wechat.session import DatabaseSessionStorage
 
     return DatabaseSessionStorage(kefu.sessions, asyncio.get_running_loop())
+
 
 def keys_from(settings: Settings) -> WeChatKeys | None:
     """The account's keys, or ``None`` when WeChat is not configured here."""

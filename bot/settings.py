@@ -121,8 +121,10 @@ class SpoolSettings(Section):
     backend: Literal["auto", "file", "redis"] = "auto"
     # The file spool's directory; default <app.data_dir>/spool.
     dir: Path | None = None
-    # The Redis spool's hash (its set-aside entries go to "<redis_key>:failed").
-    redis_key: str = Field(default="kefu:spool", min_length=1, max_length=200)
+    # The Redis spool's hash (its set-aside entries go to "<redis_key>:failed"); None:
+    # one per database (bot.delivery.spool_redis_key), so that deployments sharing a Redis
+    # never replay a push into another's database.
+    redis_key: str | None = Field(default=None, min_length=1, max_length=200)
     # A Telegram update waits this long for its turn before it is spooled and answered 200
     # (WeChat uses channels.wechat.passive_reply_seconds).
     telegram_wait_seconds: float = Field(default=5.0, gt=0, le=50)

@@ -26,6 +26,10 @@ COMMANDS = (
     ("kefu db --help", ["db", "--help"]),
     ("kefu demo --help", ["demo", "--help"]),
     ("kefu members --help", ["members", "--help"]),
+    ("kefu serve --help", ["serve", "--help"]),
+    ("kefu jobs --help", ["jobs", "--help"]),
+    ("kefu nlu --help", ["nlu", "--help"]),
+    ("kefu campaign --help", ["campaign", "--help"]),
 )
 
 

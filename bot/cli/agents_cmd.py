@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
-from bot.console.passwords import check_strength, hash_password
 from bot.core.errors import KefuError
-from bot.core.storage.db import transaction
-from bot.dialogue.pipeline import utc_clock
-from bot.features.cases import agents as agent_store
-from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+# What a command needs is imported when it runs: `kefu agents --help` starts fast.
 app = typer.Typer(help="Agent console accounts.", no_args_is_help=True)
 
 
@@ -28,6 +26,12 @@ def _password(given: str | None) -> str:
 
 
 async def add(settings: Settings, *, email: str, name: str, role: str, password: str) -> str:
+    from bot.cli.common import open_kefu
+    from bot.console.passwords import hash_password
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.cases import agents as agent_store
+
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
         if await agent_store.find_agent(session, email=email) is not None:
             raise KefuError(f"{email} already has an account; `kefu agents list` shows them")
@@ -47,6 +51,10 @@ def add_command(
         help="Initial password (default: asked for, or read from stdin)")] = None,
 ) -> None:
     """Create a console account (the password is stored as an argon2 hash)."""
+    from bot.cli.common import fail, run_async, settings_or_exit
+    from bot.console.passwords import check_strength
+    from bot.features.cases import agents as agent_store
+
     if role not in agent_store.ROLES:
         raise fail(f"Error: role {role!r} is not one of {', '.join(agent_store.ROLES)}", 2)
     if "@" not in email:
@@ -62,6 +70,10 @@ def add_command(
 
 
 async def listing(settings: Settings) -> list[str]:
+    from bot.cli.common import open_kefu
+    from bot.core.storage.db import transaction
+    from bot.features.cases import agents as agent_store
+
     async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
         return [f"{a.email}\t{a.role}\t{'active' if a.active else 'deactivated'}\t"
                 f"{a.display_name}" for a in await agent_store.all_agents(session)]
@@ -70,6 +82,8 @@ async def listing(settings: Settings) -> list[str]:
 @app.command("list")
 def list_command() -> None:
     """List console accounts: email, role, status, name."""
+    from bot.cli.common import run_async, settings_or_exit
+
     settings = settings_or_exit()
     for line in run_async(lambda: listing(settings)):
         typer.echo(line)

@@ -1,4 +1,5 @@
-"""`kefu audit`: search the audit log and export it as JSON lines."""
+"""`kefu audit`: search the audit log and export it as JSON lines. What a command needs is
+imported when it runs, so that `kefu audit --help` starts fast."""
 
 from __future__ import annotations
 
@@ -10,11 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli.actor import cli_principal
-from bot.cli.common import open_kefu, run_async, settings_or_exit
 from bot.cli.timeopt import parse_moment
-from bot.core import audit
-from bot.core.storage.db import transaction
 
 app = typer.Typer(help="Search and export the audit log.", no_args_is_help=True)
 
@@ -34,6 +31,10 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
 ) -> None:
     """Show matching entries, newest first."""
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
+
     settings = settings_or_exit()
     zone = settings.app.default_timezone
     start = parse_moment(since, zone=zone, option="--since")
@@ -65,6 +66,11 @@ def export(
     since: SinceOpt = None, until: UntilOpt = None,
 ) -> None:
     """Write matching entries (all by default) as JSON lines, oldest first."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
+
     settings = settings_or_exit()
     zone = settings.app.default_timezone
     start = parse_moment(since, zone=zone, option="--since")

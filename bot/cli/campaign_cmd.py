@@ -1,28 +1,21 @@
-"""`kefu campaign`: create, preview, list, follow and cancel campaigns to member segments."""
+"""`kefu campaign`: create, preview, list, follow and cancel campaigns to member segments.
+What a command needs is imported when it runs, so that `kefu campaign --help` starts fast."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.progress import BarColumn, Progress, TextColumn
 
-from bot.app_proactive import planner_for
-from bot.cli.actor import cli_principal
-from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
 from bot.cli.timeopt import parse_moment
-from bot.core import audit
-from bot.core.crypto import mask_name
 from bot.core.errors import NotFoundError
-from bot.core.storage.db import transaction
-from bot.dialogue.pipeline import utc_clock
-from bot.features.proactive import campaigns
-from bot.features.proactive.campaigns import Preview
-from bot.features.proactive.segments import Segment
+
+if TYPE_CHECKING:
+    from bot.features.proactive.campaigns import Preview
+    from bot.features.proactive.segments import Segment
 
 app = typer.Typer(help="Campaigns to member segments.", no_args_is_help=True)
 
@@ -50,6 +43,11 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def _segment(**values: Any) -> Segment:
+    from pydantic import ValidationError
+
+    from bot.cli.common import fail
+    from bot.features.proactive.segments import Segment
+
     given = {key: value for key, value in values.items() if value not in (None, [])}
     try:
         return Segment.model_validate(given)
@@ -73,6 +71,8 @@ def _preview_json(seen: Preview, names: dict[int, str | None]) -> dict[str, Any]
 
 
 def _masked(text: str, name: str | None) -> str:
+    from bot.core.crypto import mask_name
+
     masked = mask_name(name)
     return text.replace(name, masked) if name and masked else text
 
@@ -95,6 +95,12 @@ def preview_command(
     text_en: TextEn = None, as_json: AsJson = False,
 ) -> None:
     """How many members a segment reaches, with a sample of the texts; nothing is sent."""
+    from bot.app_proactive import planner_for
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.proactive import campaigns
+    from bot.features.proactive.segments import Segment
+
     settings = settings_or_exit()
     segment = _segment(tiers=tier, cities=city, stores=store, birthday_month=birthday_month,
                        last_purchase_before=purchased_before,
@@ -136,6 +142,14 @@ def create_command(
     as_json: AsJson = False,
 ) -> None:
     """Create a campaign (sent by the server's scheduler, now or at --at)."""
+    from bot.app_proactive import planner_for
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.proactive import campaigns
+
     settings = settings_or_exit()
     segment = _segment(tiers=tier, cities=city, stores=store, birthday_month=birthday_month,
                        last_purchase_before=purchased_before,
@@ -169,6 +183,9 @@ def create_command(
 @app.command("list")
 def list_command(as_json: AsJson = False) -> None:
     """The latest campaigns with their state."""
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.features.proactive import campaigns
+
     settings = settings_or_exit()
 
     async def work() -> list[dict[str, Any]]:
@@ -196,6 +213,11 @@ def status_command(
                                      "the output is a terminal)")] = sys.stdout.isatty(),
 ) -> None:
     """Sent, failed, skipped and pending, with the reasons."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.features.proactive import campaigns
+
     settings = settings_or_exit()
 
     async def one(kefu: Any) -> dict[str, Any]:
@@ -239,6 +261,13 @@ def status_command(
 @app.command("cancel")
 def cancel_command(campaign_id: Annotated[int, typer.Argument(help="Campaign id")]) -> None:
     """Stop a campaign: nothing more is queued and unsent messages are withdrawn."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.proactive import campaigns
+
     settings = settings_or_exit()
     actor = cli_principal().actor
 

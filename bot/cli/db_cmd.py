@@ -1,13 +1,9 @@
-"""`kefu db`: schema migrations."""
+"""`kefu db`: schema migrations. The database layer is imported when a command runs, so
+that `kefu db --help` starts fast (tests/bot/cli/test_lazy.py)."""
 
 from __future__ import annotations
 
 import typer
-
-from bot.cli.common import open_kefu, run_async, settings_or_exit
-from bot.core.storage.db import make_engine
-from bot.core.storage.migrate import current_revision, upgrade
-from bot.features.security.rotation import seal_plain_values
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -15,6 +11,11 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 @app.command("upgrade")
 def upgrade_command() -> None:
     """Apply Alembic migrations up to the latest revision."""
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import make_engine
+    from bot.core.storage.migrate import current_revision, upgrade
+    from bot.features.security.rotation import seal_plain_values
+
     settings = settings_or_exit()
 
     async def work() -> str | None:

@@ -1,17 +1,16 @@
-"""`kefu greetings`: who would be greeted on a day, without sending."""
+"""`kefu greetings`: who would be greeted on a day, without sending. What the command needs
+is imported when it runs, so that `kefu greetings --help` starts fast."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.app_proactive import planner_for
-from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
-from bot.core.crypto import mask_name
-from bot.features.proactive.greetings import Greeting
+if TYPE_CHECKING:
+    from bot.features.proactive.greetings import Greeting
 
 app = typer.Typer(help="Birthday and holiday greetings.", no_args_is_help=True)
 
@@ -39,6 +38,10 @@ def preview(
 ) -> None:
     """List who would be greeted on a day, for which occasion, on which channel, with the
     text (names masked). Nothing is sent."""
+    from bot.app_proactive import planner_for
+    from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.core.crypto import mask_name
+
     try:
         day = date.fromisoformat(on)
     except ValueError:

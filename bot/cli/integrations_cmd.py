@@ -1,18 +1,15 @@
-"""`kefu integrations`: API keys for tills and shop systems posting purchases and refunds."""
+"""`kefu integrations`: API keys for tills and shop systems posting purchases and refunds.
+What a command needs is imported when it runs, so that `--help` starts fast."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.actor import cli_principal
-from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
-from bot.core.storage import receipts
-from bot.core.storage.db import transaction
-from bot.dialogue.pipeline import utc_clock
-from bot.features.loyalty.integrations import NewKey, add_key, revoke_key
+if TYPE_CHECKING:
+    from bot.features.loyalty.integrations import NewKey
 
 app = typer.Typer(help="API keys of tills and shops (POST /api/v1/purchases, /refunds).",
                   no_args_is_help=True)
@@ -24,6 +21,12 @@ def add_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON")] = False,
 ) -> None:
     """Create a key; its secret is printed this once and only a hash of it is kept."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.loyalty.integrations import add_key
+
     name = name.strip()
     if not name or len(name) > 100:
         raise fail("Error: NAME must be 1 to 100 characters", 2)
@@ -47,6 +50,10 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False,
 ) -> None:
     """Keys: id, name, created, last used, and whether revoked (never the secrets)."""
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core.storage import receipts
+    from bot.core.storage.db import transaction
+
     settings = settings_or_exit()
 
     async def work() -> list[dict[str, str | None]]:
@@ -69,6 +76,12 @@ def list_command(
 @app.command("revoke")
 def revoke_command(key_id: Annotated[str, typer.Argument(help="The key's id (kfk_…)")]) -> None:
     """Revoke a key: its requests are refused (401) from now on."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.loyalty.integrations import revoke_key
+
     settings = settings_or_exit()
     actor = cli_principal().actor
 

@@ -1,25 +1,28 @@
-"""`kefu jobs`: the timed jobs, what they last did, and running one now."""
+"""`kefu jobs`: the timed jobs, what they last did, and running one now. What a command
+needs is imported when it runs, so that `kefu jobs --help` starts fast."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.app_proactive import planner_for
-from bot.cli.common import fail, open_kefu, run_async, settings_or_exit, setup_logging
-from bot.dialogue.pipeline import utc_clock
-from bot.settings import Settings
-from scheduler.execute import JobContext, RunOutcome, run_job
-from scheduler.jobs import all_jobs, job_by_id
-from scheduler.status import JobStatus, LeaderStatus, job_statuses, leader_status
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from scheduler.execute import RunOutcome
+    from scheduler.status import JobStatus, LeaderStatus
 
 app = typer.Typer(help="Timed jobs: schedule, last run, run one now.", no_args_is_help=True)
 
 
 async def statuses(settings: Settings) -> tuple[list[JobStatus], LeaderStatus | None]:
+    from bot.cli.common import open_kefu
+    from bot.dialogue.pipeline import utc_clock
+    from scheduler.jobs import all_jobs
+    from scheduler.status import job_statuses, leader_status
+
     async with open_kefu(settings) as kefu, kefu.sessions() as session:
         now = utc_clock()
         return (await job_statuses(session, jobs=all_jobs(settings), now=now),
@@ -32,6 +35,8 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
 ) -> None:
     """Every job: schedule, next run, last run, outcome, duration, and who leads."""
+    from bot.cli.common import run_async, settings_or_exit
+
     settings = settings_or_exit()
     found, leader = run_async(lambda: statuses(settings))
     if as_json:
@@ -67,6 +72,12 @@ def list_command(
 
 
 async def run_now(settings: Settings, job_id: str) -> RunOutcome:
+    from bot.app_proactive import planner_for
+    from bot.cli.common import open_kefu
+    from bot.dialogue.pipeline import utc_clock
+    from scheduler.execute import JobContext, run_job
+    from scheduler.jobs import all_jobs, job_by_id
+
     job = job_by_id(settings, job_id)
     if job is None:
         known = ", ".join(j.id for j in all_jobs(settings))
@@ -82,6 +93,8 @@ def run_command(
     job_id: Annotated[str, typer.Argument(metavar="ID", help="The job's id (`kefu jobs list`)")],
 ) -> None:
     """Run one job now, as the scheduler would (never while it runs elsewhere)."""
+    from bot.cli.common import fail, run_async, settings_or_exit, setup_logging
+
     setup_logging()
     settings = settings_or_exit()
     try:

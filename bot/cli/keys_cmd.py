@@ -1,22 +1,14 @@
-"""`kefu keys`: rotate the encryption keys of personal data, and show which keys hold data."""
+"""`kefu keys`: rotate the encryption keys of personal data, and show which keys hold data.
+What a command needs is imported when it runs, so that `kefu keys --help` starts fast."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.actor import cli_principal
-from bot.cli.common import open_kefu, run_async, settings_or_exit
-from bot.core import audit
-from bot.core.storage.db import transaction
-from bot.features.security.rotation import (
-    PLAIN,
-    RotationReport,
-    key_usage,
-    message_key_usage,
-    rotate_keys,
-)
+if TYPE_CHECKING:
+    from bot.features.security.rotation import RotationReport
 
 app = typer.Typer(help="Encryption keys of personal data: rotate, status.", no_args_is_help=True)
 
@@ -29,6 +21,12 @@ def rotate(
     """Re-encrypt personal data with KEFU_SECRET_KEY (reading KEFU_SECRET_KEY_PREVIOUS).
 
     Safe while Kefu runs; an interrupted run continues where it stopped when run again."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
+    from bot.features.security.rotation import rotate_keys
+
     settings = settings_or_exit()
     actor = cli_principal().actor
 
@@ -53,6 +51,10 @@ def rotate(
 @app.command("status")
 def status() -> None:
     """How many stored values each key holds; the current key is marked."""
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
+    from bot.features.security.rotation import key_usage, message_key_usage
+
     settings = settings_or_exit()
 
     async def work() -> tuple[str, tuple[str, ...], dict[str, int], dict[str, int]]:
@@ -72,6 +74,8 @@ def status() -> None:
 
 
 def _show(usage: dict[str, int], *, current: str, known: tuple[str, ...]) -> None:
+    from bot.features.security.rotation import PLAIN
+
     for kid, count in sorted(usage.items()):
         if kid == current:
             note = "current"

@@ -1,21 +1,18 @@
-"""`kefu members`: look up and import members."""
+"""`kefu members`: look up and import members. What a command needs is imported when it
+runs, so that `kefu members --help` starts fast (tests/bot/cli/test_lazy.py)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress
 
-from bot.cli.actor import cli_principal
-from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
 from bot.core.errors import NotFoundError
-from bot.core.storage.db import transaction
-from bot.dialogue.pipeline import utc_clock
-from bot.features.loyalty.service import member_standing
-from bot.features.members import importer
+
+if TYPE_CHECKING:
+    from bot.features.members import importer
 
 app = typer.Typer(help="Look up and import members.", no_args_is_help=True)
 PROGRESS_FROM_ROWS = 2000
@@ -29,6 +26,12 @@ def show(
     unmask: Annotated[bool, typer.Option("--unmask", help="Show personal data unmasked")] = False,
 ) -> None:
     """Show a member: tier, points balance, language; personal data masked."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.loyalty.service import member_standing
+
     settings = settings_or_exit()
 
     async def work() -> dict[str, Any]:
@@ -61,6 +64,12 @@ def import_members(
         "--dry-run", help="Check and apply everything, report, then roll it all back")] = False,
 ) -> None:
     """Import or update members, purchases and point transactions from a CSV export."""
+    from rich.progress import Progress
+
+    from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.members import importer
+
     settings = settings_or_exit()
     clock_now = utc_clock()
     rows = run_async(lambda: _read(file))
@@ -105,4 +114,6 @@ def import_members(
 
 
 async def _read(path: Path) -> list[dict[str, str]]:
+    from bot.features.members import importer
+
     return importer.read_csv(path)

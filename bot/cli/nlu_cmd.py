@@ -1,4 +1,6 @@
-"""`kefu nlu train|parse|test`: train, run and evaluate the NLU model."""
+"""`kefu nlu train|parse|test`: train, run and evaluate the NLU model. The model's code
+(numpy, scikit-learn) is imported when a command runs, so that `kefu nlu --help` starts
+fast."""
 
 from __future__ import annotations
 
@@ -6,20 +8,18 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.nlu_setup import build_embedded, build_nlu
 from bot.core.errors import KefuError
-from bot.settings import Settings, load_settings
 from nlu import PACKAGE_DIR
-from nlu.embedded import EmbeddedNlu
 from nlu.errors import NluError
-from nlu.evaluation import evaluate, example_language, format_evaluation, write_confusion_png
-from nlu.loader import load_nlu_file
-from nlu.protocol import NluBackend
-from nlu.types import Parse
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from nlu.protocol import NluBackend
+    from nlu.types import Parse
 
 app = typer.Typer(help="Train, run and evaluate the NLU model.", no_args_is_help=True)
 
@@ -27,6 +27,8 @@ DEFAULT_TEST_FILE = Path("nlu/heldout/test.yml")
 
 
 def _settings() -> Settings:
+    from bot.settings import load_settings
+
     try:
         return load_settings()
     except KefuError as exc:
@@ -35,6 +37,8 @@ def _settings() -> Settings:
 
 
 def _ensure_model(backend: NluBackend) -> None:
+    from nlu.embedded import EmbeddedNlu
+
     embedded = backend if isinstance(backend, EmbeddedNlu) else getattr(backend, "fallback", None)
     if isinstance(embedded, EmbeddedNlu) and embedded.model is None:
         if embedded.needs_training():
@@ -54,6 +58,8 @@ def _human(parse: Parse) -> str:
 @app.command()
 def train() -> None:
     """Train the embedded model from nlu/data/*.yml (always, even when it is up to date)."""
+    from bot.cli.nlu_setup import build_embedded
+
     settings = _settings()
     try:
         report = build_embedded(settings).train()
@@ -71,6 +77,8 @@ def parse(
     timezone: Annotated[str | None, typer.Option(help="Time zone for relative dates.")] = None,
 ) -> None:
     """Parse TEXT, or each line of stdin (one JSON object per line)."""
+    from bot.cli.nlu_setup import build_nlu
+
     settings = _settings()
     zone = timezone or settings.app.default_timezone
     try:
@@ -104,6 +112,10 @@ def run_test(
         "--confusion-png", help="Also draw the confusion matrix here (needs matplotlib).")] = None,
 ) -> None:
     """Evaluate: accuracy, macro-F1, per-language and per-intent scores, confused pairs."""
+    from bot.cli.nlu_setup import build_nlu
+    from nlu.evaluation import evaluate, example_language, format_evaluation, write_confusion_png
+    from nlu.loader import load_nlu_file
+
     settings = _settings()
     path = data or (DEFAULT_TEST_FILE if DEFAULT_TEST_FILE.is_file()
                     else PACKAGE_DIR / "heldout" / "test.yml")

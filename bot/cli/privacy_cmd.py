@@ -1,4 +1,5 @@
-"""`kefu members export|erase` and `kefu privacy`: members' rights and retention by hand."""
+"""`kefu members export|erase` and `kefu privacy`: members' rights and retention by hand.
+What a command needs is imported when it runs, so that `--help` starts fast."""
 
 from __future__ import annotations
 
@@ -6,20 +7,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.actor import cli_principal
-from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
-from bot.core import audit
 from bot.core.errors import NotFoundError
-from bot.core.storage.db import transaction
-from bot.dialogue.pipeline import utc_clock
-from bot.features.privacy import requests
-from bot.features.privacy.erase import ErasureReport, erase_member
-from bot.features.privacy.export import export_member
-from scheduler.retention import PurgeReport, purge_expired
+
+if TYPE_CHECKING:
+    from bot.features.privacy.erase import ErasureReport
+    from scheduler.retention import PurgeReport
 
 app = typer.Typer(help="Privacy: retention purge and members' requests.", no_args_is_help=True)
 MemberArg = Annotated[str, typer.Argument(
@@ -37,6 +33,14 @@ def export_command(
         "--output", "-o", help="Write to this file (owner-only) instead of stdout")] = None,
 ) -> None:
     """Everything Kefu holds about a member, decrypted, as JSON (the member's copy)."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core import audit
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.privacy import requests
+    from bot.features.privacy.export import export_member
+
     settings = settings_or_exit()
     actor = cli_principal().actor
 
@@ -71,6 +75,12 @@ def erase_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Erase a member's personal data and message texts; ledger totals and statistics stay."""
+    from bot.cli.actor import cli_principal
+    from bot.cli.common import fail, open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
+    from bot.dialogue.pipeline import utc_clock
+    from bot.features.privacy.erase import erase_member
+
     settings = settings_or_exit()
     actor = cli_principal().actor
     if not yes:
@@ -101,6 +111,10 @@ def purge(
     batch: Annotated[int, typer.Option("--batch", min=1, max=100_000)] = 1000,
 ) -> None:
     """Delete messages and finished deliveries older than privacy.retention_days now."""
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.dialogue.pipeline import utc_clock
+    from scheduler.retention import purge_expired
+
     settings = settings_or_exit()
 
     async def work() -> PurgeReport:
@@ -120,10 +134,14 @@ def list_requests(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Members' privacy requests (pending ones by default)."""
+    from bot.cli.common import open_kefu, run_async, settings_or_exit
+    from bot.core.storage.db import transaction
+    from bot.core.storage.members import get_member
+    from bot.features.privacy import requests
+
     settings = settings_or_exit()
 
     async def work() -> list[dict[str, Any]]:
-        from bot.core.storage.members import get_member
 
         async with open_kefu(settings) as kefu, transaction(kefu.sessions) as session:
             rows = []

@@ -5,23 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from bot.app_proactive import planner_for
-from bot.cli.common import is_embedded, open_kefu, run_async, settings_or_exit, setup_logging
-from bot.cli.nlu_loading import load_nlu
-from bot.cli.workers import bind_socket, default_workers, in_child, run_workers
-from bot.console.demo import login_lines
-from bot.core import metrics
-from bot.core.logs import configure_logging
-from bot.server.asgi import create_app
-from bot.settings import Settings
-from nlu.protocol import NluBackend
-from scheduler.runner import start_scheduler
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from nlu.protocol import NluBackend
 
+# The server, the database layer and the NLU are imported when `kefu serve` runs, so that
+# `kefu serve --help` starts fast (tests/bot/cli/test_lazy.py).
 
 def serve(
     host: Annotated[str | None, typer.Option(
@@ -44,6 +37,12 @@ def serve(
     With --demo everything works on this machine alone: try the web chat as demo-gold, then
     sign in to the console with a demo login to answer what it could not.
     """
+    from bot.cli.common import is_embedded, run_async, settings_or_exit, setup_logging
+    from bot.cli.nlu_loading import load_nlu
+    from bot.cli.workers import bind_socket, default_workers, in_child, run_workers
+    from bot.console.demo import login_lines
+    from bot.core.logs import configure_logging
+
     setup_logging(logging.INFO)
     settings = settings_or_exit()
     log_format = settings.logs.format
@@ -83,12 +82,22 @@ async def _prepare(settings: Settings, *, demo: bool) -> int:
         from bot.cli.demo_cmd import seed
 
         return (await seed(settings)).members_total
+    from bot.cli.common import open_kefu
+
     async with open_kefu(settings):
         return 0
 
 
 async def _serve(settings: Settings, host: str, port: int, *, nlu: NluBackend,
                  sock: socket.socket | None = None, worker: int = 1) -> None:
+    import uvicorn
+
+    from bot.app_proactive import planner_for
+    from bot.cli.common import open_kefu
+    from bot.core import metrics
+    from bot.server.asgi import create_app
+    from scheduler.runner import start_scheduler
+
     metrics.WORKER_INFO.labels(worker=str(worker), pid=str(os.getpid())).set(1)
     async with open_kefu(settings, nlu=nlu, prepared=True) as kefu:
         app = create_app(kefu, close_on_shutdown=False)

@@ -1,6 +1,7 @@
 """Two `kefu serve` processes on one PostgreSQL (a schema of its own) and one Redis, as in
 production behind a proxy: WeChat pushes land on either worker, retries land on the other, and
-every message still gets exactly one reply, sent with one access token for both workers.
+every message still gets exactly one reply, sent with one access token for both workers,
+and one of the two leads the timed jobs.
 
 The passive-reply window is set near zero, so every reply goes through the customer-service
 API (and needs the token); the WeChat simulator counts token fetches.
@@ -9,6 +10,7 @@ API (and needs the token); the WeChat simulator counts token fetches.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import socket
@@ -18,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -71,8 +74,17 @@ def simulator() -> Iterator[tuple[WeChatSimulator, str]]:
         thread.join(timeout=10)
 
 
+@dataclass(frozen=True)
+class Workers:
+    urls: list[str]
+    pids: list[int]
+    logs: list[Path]
+    env: dict[str, str]
+    cwd: Path
+
+
 @pytest.fixture
-def workers(tmp_path: Path, simulator: tuple[WeChatSimulator, str]) -> Iterator[list[str]]:
+def workers(tmp_path: Path, simulator: tuple[WeChatSimulator, str]) -> Iterator[Workers]:
     sim, sim_url = simulator
     schema = f"kefu_two_{secrets.token_hex(4)}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "TELEGRAM_",
@@ -106,7 +118,8 @@ def workers(tmp_path: Path, simulator: tuple[WeChatSimulator, str]) -> Iterator[
             urls.append(f"http://127.0.0.1:{port}")
         for url, process, index in zip(urls, processes, range(2), strict=True):
             wait_healthy(url, process, tmp_path / f"worker{index}.log")
-        yield urls
+        yield Workers(urls, [p.pid for p in processes],
+                      [tmp_path / f"worker{index}.log" for index in range(2)], env, tmp_path)
     finally:
         for process in processes:
             process.terminate()
@@ -124,18 +137,14 @@ def workers(tmp_path: Path, simulator: tuple[WeChatSimulator, str]) -> Iterator[
         asyncio.run(drop())
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "after merging the spool and replay checks (2026-11-30) the simulator counts no "
-    "customer-service replies here: open under issue 16 (see the session note); one reply per "
-    "message is also tested by the outbox and WeChat e2e tests"))
 def test_interleaved_traffic_gets_one_reply_per_message_and_one_token(
-        simulator: tuple[WeChatSimulator, str], workers: list[str]) -> None:
+        simulator: tuple[WeChatSimulator, str], workers: Workers) -> None:
     sim, _ = simulator
     openids = [f"oTwoWorkers{index:04d}{secrets.token_hex(6)}"[:28] for index in range(SENDERS)]
 
     async def traffic() -> None:
         pushers = [sim.pusher(url + "/webhooks/wechat", token=TOKEN, timeout=10)
-                   for url in workers]
+                   for url in workers.urls]
         async with pushers[0] as first, pushers[1] as second:
             both = (first, second)
             messages = [text_message("/help", openid=openid) for openid in openids]
@@ -151,3 +160,11 @@ def test_interleaved_traffic_gets_one_reply_per_message_and_one_token(
     per_sender = Counter(m.openid for m in sim.sent)
     assert per_sender == dict.fromkeys(openids, 1), per_sender
     assert sim.token_fetches == 1
+    listed = subprocess.run([sys.executable, "-m", "bot", "jobs", "list", "--json"],
+                            env=workers.env, cwd=workers.cwd, capture_output=True, timeout=120,
+                            check=True)
+    leader = json.loads(listed.stdout)["leader"]
+    assert leader["alive"], leader
+    assert int(leader["owner"].rpartition(":")[2]) in workers.pids, (leader, workers.pids)
+    leading = [log for log in workers.logs if "leads:" in log.read_text()]
+    assert len(leading) == 1, [log.read_text() for log in workers.logs]

@@ -12,6 +12,7 @@ from wechatpy.exceptions import WeChatClientException
 from bot.channels.base import PermanentError, RateLimited, TransientError
 from bot.channels.wechat import NAME
 from bot.channels.wechat.channel import CHANNEL
+from bot.channels.wechat.token import SharedTokenMixin
 from bot.core.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -39,15 +40,16 @@ def make_client(app_id: str, secret: str, base_url: str, *, session: Any = None,
                 timeout: float = 5.0) -> WeChatClient:
     root = api_root(base_url)
 
-    class KefuWeChatClient(WeChatClient):  # type: ignore[misc]
+    class KefuWeChatClient(SharedTokenMixin, WeChatClient):  # type: ignore[misc]
         API_BASE_URL = f"{root}/cgi-bin/"
 
         def fetch_access_token(self) -> Any:
-            # wechatpy hard-codes the public token URL; follow the configured base instead.
-            return self._fetch_access_token(
+            # One fetch for all threads and processes (wechat/token.py); wechatpy hard-codes
+            # the public token URL, so follow the configured base instead.
+            return self.fetch_shared(lambda: self._fetch_access_token(
                 url=f"{root}/cgi-bin/token",
                 params={"grant_type": "client_credential", "appid": self.appid,
-                        "secret": self.secret})
+                        "secret": self.secret}))
 
     return KefuWeChatClient(app_id, secret, session=session, timeout=timeout)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,8 +17,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy.session import SessionStorage
 
+from bot.channels.wechat.token import Release
 from bot.core.storage.models import KeyValue
-from bot.core.storage.upsert import upsert
+from bot.core.storage.upsert import insert_if_absent, upsert
 
 _TIMEOUT = 10.0
 
@@ -45,6 +47,29 @@ class DatabaseSessionStorage(SessionStorage):  # type: ignore[misc]
 
     def delete(self, key: str) -> None:
         self._run(self._delete(self._key(key)))
+
+    def try_lock(self, key: str, *, seconds: float) -> Release | None:
+        """A kv_store row as a lock shared by every process (see wechat/token.py)."""
+        name, owner = self._key(key), secrets.token_hex(8)
+        if not self._run(self._try_lock(name, owner, seconds)):
+            return None
+        return lambda: self._run(self._unlock(name, owner))
+
+    async def _try_lock(self, key: str, owner: str, seconds: float) -> bool:
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            # A holder that died leaves a lapsed row: it no longer counts.
+            await session.execute(delete(KeyValue).where(KeyValue.key == key,
+                                                         KeyValue.expires_at <= now))
+            return await insert_if_absent(
+                session, KeyValue, {"key": key, "value": json.dumps(owner),
+                                    "expires_at": now + timedelta(seconds=seconds)},
+                conflict=["key"])
+
+    async def _unlock(self, key: str, owner: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(delete(KeyValue).where(KeyValue.key == key,
+                                                         KeyValue.value == json.dumps(owner)))
 
     async def _get(self, key: str, default: Any) -> Any:
         async with self._sessions() as session:

@@ -81,8 +81,10 @@ async def receive(request: Request) -> Response:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     if inbound is None:
         return PlainTextResponse(SUCCESS)
-    # WeChat's 5 s run from the request, replay check included.
-    wait = max(0.5, delivery.kefu.settings.channels.wechat.passive_reply_seconds
+    # WeChat's 5 s run from the request, replay check included: the turn gets what is left
+    # of the configured window and no more (a floor here would let a slow replay check push
+    # the answer past WeChat's deadline, and overrides an operator's shorter window).
+    wait = max(0.0, delivery.kefu.settings.channels.wechat.passive_reply_seconds
                - (time.monotonic() - started))
     # Too slow, or the database down: the push is kept in the spool and WeChat hears
     # "success" now; the reply follows through the customer-service API.

@@ -180,8 +180,11 @@ async def test_expired_token_is_refreshed_once(wechat_rig: WeChatRig, openid: st
 class SlowNlu:
     """An NLU that takes longer than WeChat's passive window."""
 
+    def __init__(self, seconds: float = 0.8) -> None:
+        self.seconds = seconds
+
     async def parse(self, text: str, *, timezone: str = "Asia/Shanghai") -> Parse:
-        await asyncio.sleep(0.8)
+        await asyncio.sleep(self.seconds)
         return Parse(text, IntentScore("points_balance", 0.99),
                      intent_ranking=(IntentScore("points_balance", 0.99),))
 
@@ -210,6 +213,21 @@ async def test_slow_answer_goes_through_the_customer_service_api(slow_rig: WeCha
 
     row = await eventually(delivered)
     assert row.delivered_via == "api"
+
+
+async def test_a_short_passive_window_is_kept_as_configured(
+        settings: Settings, wechat_sim: tuple[WeChatSimulator, str], openid: str) -> None:
+    """An operator's window shorter than the turn is not stretched to some floor: WeChat
+    hears "success" at once and the reply goes through the customer-service API."""
+    sim = wechat_sim[0]
+    async for rig in wechat_rig_for(settings, wechat_sim, nlu=SlowNlu(0.3),
+                                    passive_seconds=0.05):
+        await bound_member(rig.kefu, channel="wechat", sender=openid, points=246)
+        result = await rig.pusher().text(openid, "我还有多少积分")
+        assert result.ok, result.error
+        assert result.reply is None
+        await wait_for(lambda: bool(sim.sent_to(openid)))
+        assert "246" in sim.sent_to(openid)[0].text
 
 
 async def test_demo_follower_asks_in_free_text(settings: Settings,

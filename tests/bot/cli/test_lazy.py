@@ -42,6 +42,48 @@ def test_help_lists_every_command_without_importing_the_app() -> None:
     assert heavy == []
 
 
+# `--help` of a sub-command and of each of its own commands, in one fresh interpreter; then
+# which of the heavy parts (the database layer, the dialogue, the web app, the model) loaded.
+TREE_PROBE = """
+import sys
+from bot.cli.main import app, KefuGroup
+import typer
+
+def run(*args):
+    try:
+        app([*args, "--help"], standalone_mode=False)
+    except SystemExit:
+        pass
+
+name = sys.argv[1]
+run(name)
+group = typer.main.get_group(app)
+command = group.get_command(None, name)
+for sub in sorted(getattr(command, "commands", {})):
+    run(name, sub)
+heavy = sorted(m for m in sys.modules if m in (
+    "sqlalchemy", "bot.app", "bot.dialogue", "bot.dialogue.pipeline", "bot.core.storage",
+    "bot.core.storage.db", "bot.server", "fastapi", "numpy", "sklearn", "bot.settings"))
+print("HEAVY", ",".join(heavy))
+"""
+# A developer tool: its package (kefu_sim) imports every simulator and the walkthrough
+# (the whole app) in its __init__; it is being moved to a package of its own (issue 13).
+HEAVY_ON_PURPOSE = {"simulate"}
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.name not in HEAVY_ON_PURPOSE],
+                         ids=lambda c: c.name)
+def test_sub_command_help_imports_neither_the_database_nor_the_dialogue(
+        command: Lazy) -> None:
+    result = subprocess.run([sys.executable, "-c", TREE_PROBE, command.name],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
+    out, _, heavy = result.stdout.rpartition("HEAVY ")
+    assert "Usage:" in out
+    assert [m for m in heavy.strip().split(",") if m] == [], (
+        f"`kefu {command.name} --help` imports these at start-up; move the imports into "
+        "the command functions (see bot/cli/report_cmd.py)")
+
+
 def test_a_light_command_loads_only_what_it_needs() -> None:
     out, heavy = probe("report", "--help")
     assert "--quarter" in out

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.core.messages import InboundMessage
+from bot.delivery import build_spool, spool_redis_key
+from bot.settings import DatabaseSettings, RedisSettings, Settings
 from bot.spool.store import FileSpool, RedisSpool, Spool, SpooledPush, new_key
+from tests.conftest import make_settings
 from tests.kefu_process import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -64,3 +67,23 @@ async def test_a_redis_spool_that_cannot_connect_says_so() -> None:
     problem = await spool.problem()
     assert problem is not None and problem.startswith("spool Redis not answering")
     await spool.aclose()
+
+
+def test_each_database_has_its_own_redis_spool() -> None:
+    """Deployments (or test schemas) sharing one Redis never replay each other's pushes."""
+    def on(url: str, schema: str | None) -> Settings:
+        return make_settings().model_copy(update={
+            "database_url": url, "database": DatabaseSettings(url=url, schema_name=schema),
+            "redis": RedisSettings(url=REDIS_URL)})
+
+    pg = "postgresql+asyncpg://kefu:secret@db.example:5432/kefu"
+    keys = {spool_redis_key(on(pg, "shop_a")), spool_redis_key(on(pg, "shop_b")),
+            spool_redis_key(on(pg.replace("/kefu", "/other"), "shop_a")),
+            spool_redis_key(on("sqlite+aiosqlite:///./kefu.db", None))}
+    assert len(keys) == 4
+    assert all(key.startswith("kefu:spool:") and "secret" not in key for key in keys)
+    # The key does not depend on the password, so rotating it keeps the queue.
+    assert spool_redis_key(on(pg, "shop_a")) == spool_redis_key(
+        on(pg.replace("secret", "rotated"), "shop_a"))
+    spool = build_spool(on(pg, "shop_a"))
+    assert isinstance(spool, RedisSpool) and spool._hash == spool_redis_key(on(pg, "shop_a"))
