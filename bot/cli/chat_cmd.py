@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.channels import terminal
-
 if TYPE_CHECKING:
     from bot.core.messages import OutboundMessage
 
@@ -23,6 +21,7 @@ def chat(
                                              help="Answer in this language")] = None,
 ) -> None:
     """Chat with the bot. Without a terminal, reads one message per line and prints replies."""
+    from bot.channels import terminal
     from bot.cli.common import open_kefu, run_async, settings_or_exit
     from bot.cli.nlu_loading import load_nlu
     from bot.core.i18n import normalize_language

@@ -113,8 +113,10 @@ def workers(tmp_path: Path, simulator: tuple[WeChatSimulator, str]) -> Iterator[
             log = tmp_path / f"worker{index}.log"
             with log.open("w") as sink:
                 processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
-                    cwd=tmp_path, stdout=sink, stderr=sink))
+                    # One process each (not --workers N): two separate processes is the
+                    # deployment this test stands for.
+                    [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "1"],
+                    env=env, cwd=tmp_path, stdout=sink, stderr=sink))
             urls.append(f"http://127.0.0.1:{port}")
         for url, process, index in zip(urls, processes, range(2), strict=True):
             wait_healthy(url, process, tmp_path / f"worker{index}.log")
