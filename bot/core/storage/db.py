@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from bot.core.crypto import Keyring
 from bot.core.errors import ConfigError
 from bot.core.storage import statements
+from bot.core.storage.sqlite_inline import BUSY_TIMEOUT_SECONDS, inline_creator
 
 
 def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
@@ -49,6 +50,10 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> A
     else:
         raise ConfigError(f"Database backend {backend!r} is not supported; use SQLite or "
                           "PostgreSQL")
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        # Calls on the loop's own thread instead of aiosqlite's (bot/core/storage/sqlite_inline.py).
+        kwargs["async_creator"] = inline_creator(parsed.database)
+        connect_args = {}
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -61,7 +66,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets the web server read while the scheduler or an import writes.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    # Only other processes can hold the write lock (this one queues its writers): wait for
+    # them, blocking the loop (inline calls), at most this long.
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 
