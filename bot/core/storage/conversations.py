@@ -146,17 +146,11 @@ async def record_outbound(
     buttons: list[dict[str, str]] | None,
     now: datetime,
 ) -> Message:
-    message = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        channel=channel,
-        reply_to_id=reply_to_id,
-        text=text,
-        buttons=buttons,
-        created_at=now,
-    )
-    session.add(message)
-    await session.flush()
+    """Stores one outbound message (an agent's reply); a turn's replies use
+    :func:`record_replies`."""
+    (message,) = await record_replies(session, conversation=conversation, channel=channel,
+                                      reply_to_id=reply_to_id, replies=[(text, buttons)],
+                                      now=now)
     return message
 
 
