@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-import uvicorn
 
-from bot.cli.common import run_async, settings_or_exit
-from kefu_sim.telegram import DEFAULT_TOKEN, TelegramSimConfig, TelegramSimulator
-from kefu_sim.walkthrough import DEMO_FOLLOWER, telegram_walkthrough, wechat_walkthrough
-from kefu_sim.wechat import DEFAULT_SECRET, WeChatSimConfig, WeChatSimulator
-from kefu_sim.wechat_push import PushMode
-from kefu_sim.wechat_xml import DEFAULT_APPID
+# Only the option defaults at import time: the simulators, the web server and Kefu itself
+# load when a command runs, so that `kefu simulate --help` starts fast.
+from kefu_sim.defaults import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_TOKEN, DEMO_FOLLOWER
+
+if TYPE_CHECKING:
+    from kefu_sim.wechat_push import PushMode
 
 app = typer.Typer(help="Run a local Telegram or WeChat platform simulator.", no_args_is_help=True)
 
@@ -22,6 +21,8 @@ Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 
 def _serve(server_app: Any, host: str, port: int) -> None:
     # A separate function so tests can replace it and inspect the simulator instead.
+    import uvicorn
+
     uvicorn.run(server_app, host=host, port=port, log_level="info")
 
 
@@ -52,6 +53,8 @@ def telegram(
     ] = 0.0,
 ) -> None:
     """Serve the Bot API at http://HOST:PORT/bot<TOKEN>/<method>."""
+    from kefu_sim.telegram import TelegramSimConfig, TelegramSimulator
+
     sim = TelegramSimulator(
         TelegramSimConfig(
             token=token,
@@ -104,9 +107,11 @@ def wechat(
     ] = 0.0,
 ) -> None:
     """Serve the WeChat API at http://HOST:PORT/cgi-bin/ and push to --webhook-url."""
+    from kefu_sim.wechat import WeChatSimConfig, WeChatSimulator
+
     if mode not in ("plain", "compat", "safe"):
         raise typer.BadParameter(f"--mode must be plain, compat or safe, got {mode!r}")
-    push_mode = cast(PushMode, mode)
+    push_mode = cast("PushMode", mode)
     if push_mode != "plain" and not aes_key:
         raise typer.BadParameter(f"--mode {mode} needs --aes-key")
     sim = WeChatSimulator(WeChatSimConfig(appid=appid, secret=secret, token_overlap=token_overlap,
@@ -145,6 +150,9 @@ def walkthrough(
 
     Needs no WeChat settings. Without a terminal, reads one message per line.
     """
+    from bot.cli.common import run_async, settings_or_exit
+    from kefu_sim.walkthrough import telegram_walkthrough, wechat_walkthrough
+
     settings = settings_or_exit()
     interactive = sys.stdin.isatty()
 

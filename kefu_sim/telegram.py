@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from kefu_sim.defaults import DEFAULT_TOKEN as DEFAULT_TOKEN
 from kefu_sim.limits import Clock, SlidingWindow
 from kefu_sim.telegram_api import TelegramApiError, build_app, chat_key
 from kefu_sim.telegram_updates import (
@@ -21,8 +22,6 @@ from kefu_sim.telegram_updates import (
     next_update_id,
     push_update,
 )
-
-DEFAULT_TOKEN = f"{DEFAULT_BOT_ID}:SIMULATOR-token"
 
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",

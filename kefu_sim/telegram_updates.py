@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-DEFAULT_BOT_ID = 123456789
+from kefu_sim.defaults import DEFAULT_BOT_ID as DEFAULT_BOT_ID
+
 DEFAULT_BOT_USERNAME = "kefu_sim_bot"
 DEFAULT_USER_ID = 10001
 SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name

@@ -20,11 +20,11 @@ from bot.cli.demo_cmd import seed
 from bot.cli.nlu_loading import load_nlu
 from bot.server.asgi import create_app
 from bot.settings import Settings
+from kefu_sim.defaults import DEMO_FOLLOWER as DEMO_FOLLOWER
 from kefu_sim.runner import serve_in_thread
 from kefu_sim.wechat import DEFAULT_SECRET, WeChatSimConfig, WeChatSimulator
 from kefu_sim.wechat_xml import DEFAULT_APPID
 
-DEMO_FOLLOWER = "oKefuDemoGold00000000000001"  # bound to the demo gold member by the seed
 TOKEN = "kefu-walkthrough"  # noqa: S105 - the simulator's own, never a real account's
 # How long to wait for customer-service messages after a passive reply (the outbox sends
 # what did not fit in it, a moment later).

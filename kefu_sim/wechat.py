@@ -12,12 +12,11 @@ from typing import Any, Literal
 import httpx
 from starlette.applications import Starlette
 
+from kefu_sim.defaults import DEFAULT_SECRET as DEFAULT_SECRET
 from kefu_sim.limits import Clock
 from kefu_sim.wechat_api import WeChatApiError, build_app
 from kefu_sim.wechat_push import InteractionKind, PushMode, WeChatPusher
 from kefu_sim.wechat_xml import DEFAULT_ACCOUNT, DEFAULT_APPID
-
-DEFAULT_SECRET = "0123456789abcdef0123456789abcdef"  # noqa: S105 - a fake default
 
 TokenFamily = Literal["token", "stable_token"]
 

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from defusedxml import ElementTree
 
-DEFAULT_APPID = "wx5f1e0d2c3b4a6978"
+from kefu_sim.defaults import DEFAULT_APPID as DEFAULT_APPID
+
 DEFAULT_ACCOUNT = "gh_3a5b7c9d1e2f"
 DEFAULT_OPENID = "oKefu0SimUser0000000000001"
 

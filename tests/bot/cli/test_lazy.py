@@ -66,13 +66,7 @@ heavy = sorted(m for m in sys.modules if m in (
     "bot.core.storage.db", "bot.server", "fastapi", "numpy", "sklearn", "bot.settings"))
 print("HEAVY", ",".join(heavy))
 """
-# A developer tool: its package (kefu_sim) imports every simulator and the walkthrough
-# (the whole app) in its __init__; it is being moved to a package of its own (issue 13).
-HEAVY_ON_PURPOSE = {"simulate"}
-
-
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c.name not in HEAVY_ON_PURPOSE],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
 def test_sub_command_help_imports_neither_the_database_nor_the_dialogue(
         command: Lazy) -> None:
     result = subprocess.run([sys.executable, "-c", TREE_PROBE, command.name],
