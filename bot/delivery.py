@@ -56,6 +56,17 @@ DRAINED_TASKS = frozenset({"outbox-dispatcher", "spool-replay", "wechat-turn",
                            "wechat-release", "telegram-turn"})
 
 
+def wechat_keys(settings: Settings) -> WeChatKeys | None:
+    """The account's keys, or ``None`` when WeChat is not configured here."""
+    if not settings.channels.wechat.enabled or settings.wechat_token is None:
+        return None
+    aes = [settings.wechat_aes_key.get_secret_value()] if settings.wechat_aes_key else []
+    if settings.wechat_aes_key_previous is not None:
+        aes.append(settings.wechat_aes_key_previous.get_secret_value())
+    return WeChatKeys(token=settings.wechat_token.get_secret_value(),
+                      app_id=settings.wechat_app_id or "", aes_keys=tuple(aes))
+
+
 @dataclass(slots=True)
 class Delivery:
     """The running channel machinery of one process."""
@@ -256,7 +267,7 @@ def build_delivery(kefu: Kefu, *, senders: dict[str, Sender] | None = None,
     turns = GuardedTurns(dialogue=kefu.dialogue, sessions=kefu.sessions,
                          spool=build_spool(settings), spawn=spawn, wake=dispatcher.wake,
                          max_interval=settings.spool.replay_max_interval_seconds)
-    keys = keys_from(settings)
+    keys = wechat_keys(settings)
     replay = None if keys is None else ReplayGuard(
         kefu.sessions, window=settings.channels.wechat.replay_window_seconds,
         redis_url=settings.effective_redis_url)
@@ -320,14 +331,3 @@ def _token_storage(kefu: Kefu) -> Any:
     from bot.channels.wechat.session import DatabaseSessionStorage
 
     return DatabaseSessionStorage(kefu.sessions, asyncio.get_running_loop())
-
-
-def keys_from(settings: Settings) -> WeChatKeys | None:
-    """The account's keys, or ``None`` when WeChat is not configured here."""
-    if not settings.channels.wechat.enabled or settings.wechat_token is None:
-        return None
-    aes = [settings.wechat_aes_key.get_secret_value()] if settings.wechat_aes_key else []
-    if settings.wechat_aes_key_previous is not None:
-        aes.append(settings.wechat_aes_key_previous.get_secret_value())
-    return WeChatKeys(token=settings.wechat_token.get_secret_value(),
-                      app_id=settings.wechat_app_id or "", aes_keys=tuple(aes))

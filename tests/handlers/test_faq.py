@@ -43,6 +43,9 @@ def test_holiday_hours_apply_on_holidays_and_years_without_data(kefu: Kefu) -> N
     today = today_at(jingan, national_day)
     assert today.holiday == "国庆节" and today.hours == "10:00-22:30" and today.open_now
     assert holiday_name(datetime(2031, 10, 1).date(), "Asia/Shanghai") is not None
+    # Traditional names come from the simplified ones, whichever holiday is asked first.
+    assert holiday_name(datetime(2026, 10, 1).date(), "Asia/Shanghai", "zh-Hant") == "國慶節"
+    assert holiday_name(datetime(2026, 5, 1).date(), "Asia/Shanghai", "zh-Hant") == "勞動節"
     assert today_at(jingan, datetime(2026, 11, 23, 15, 0, tzinfo=UTC)).open_now is False
 
 

@@ -12,7 +12,7 @@ import yaml
 from rank_bm25 import BM25Okapi
 
 from bot.core.errors import ConfigError
-from bot.core.i18n import to_simplified
+from bot.core.i18n import to_simplified, to_traditional_many
 from bot.features.knowledge.segmenter import Tokenizer, corpus_tokenizer, jieba
 
 log = logging.getLogger(__name__)
@@ -154,5 +154,15 @@ def load_knowledge(path: Path) -> KnowledgeBase:
                           "valid version", path)
             return cached[1]
         raise
+    _warm_traditional(base)
     _cache[path] = (mtime, base)
     return base
+
+
+def _warm_traditional(base: KnowledgeBase) -> None:
+    """Converts the entries a zh-Hant customer gets from their zh-Hans text, all at once as
+    the file loads: each conversion batch is a child process's work (bot/core/i18n.py), so
+    one for the file instead of one per entry inside a customer's turn."""
+    to_traditional_many([texts["zh-Hans"] for entry in base.entries
+                         for texts in (entry.title, entry.answer)
+                         if "zh-Hant" not in texts and texts.get("zh-Hans")])

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import holidays
 
-from bot.core.i18n import to_simplified, to_traditional
+from bot.core.i18n import to_simplified, to_traditional_many
 from bot.features.knowledge.settings import Store, StoresConfig
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,10 @@ def holiday_name(day: date, zone: str, language: str = "zh-Hans") -> str | None:
     if language == "en":
         return str(english)
     chinese = _ZH_NAMES.get(str(english), str(english))
-    return to_traditional(chinese) if language == "zh-Hant" else chinese
+    if language != "zh-Hant":
+        return chinese
+    # Every name in one conversion batch (a child process's work), kept for the next holiday.
+    return to_traditional_many([*_ZH_NAMES.values(), chinese])[-1]
 
 
 @dataclass(frozen=True, slots=True)
