@@ -39,7 +39,7 @@ def serve(
     """
     from bot.cli.common import is_embedded, run_async, settings_or_exit, setup_logging
     from bot.cli.nlu_loading import load_nlu
-    from bot.cli.workers import bind_socket, default_workers, in_child, run_workers
+    from bot.cli.workers import bind_sockets, default_workers, in_child, run_workers
     from bot.console.demo import login_lines
     from bot.core.logs import configure_logging
 
@@ -66,12 +66,14 @@ def serve(
     # holding a copy, and the first customer does not wait for it.
     nlu = load_nlu(settings)
     if count == 1:
-        run_async(lambda: _serve(settings, bind_host, bind_port, nlu=nlu))
+        run_async(lambda: _serve(settings, bind_host, bind_port, nlu=nlu), fast_loop=True)
         return
     typer.echo(f"Workers:       {count}")
-    sock = bind_socket(bind_host, bind_port)
+    socks = bind_sockets(bind_host, bind_port, count)
     code = run_workers(count, lambda index: run_async(
-        lambda: _serve(settings, bind_host, bind_port, nlu=nlu, sock=sock, worker=index)))
+        lambda: _serve(settings, bind_host, bind_port, nlu=nlu, sock=socks[index - 1],
+                       worker=index),
+        fast_loop=True))
     raise typer.Exit(code)
 
 

@@ -37,12 +37,13 @@ def default_workers(*, embedded: bool) -> int:
     return 1 if embedded else max(1, os.cpu_count() or 1)
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """The listening socket every worker accepts on (the kernel hands each connection to
-    one of them)."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening socket for the workers (the kernel hands each connection to one of them)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     # Accepted connections inherit it. The event loop sets it on sockets it binds itself, not
     # on one handed over: without it a response written in two parts (head, body) waits for
     # the client's delayed ACK, 40 ms a request.
@@ -51,6 +52,23 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def bind_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """One listening socket per worker on the same port, where the kernel spreads new
+    connections over them (Linux's SO_REUSEPORT); else one socket they all share.
+
+    On one shared socket the event loop that wakes first accepts every connection waiting,
+    so a burst of keep-alive connections all lands on one worker while the others idle
+    (bench/turns saw one of two workers at 100% CPU). The supervisor keeps every socket
+    open: connections queued for a worker that died wait for the worker started in its place.
+    """
+    if count == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        return [bind_socket(host, port)] * count
+    first = bind_socket(host, port, reuse_port=True)
+    # Port 0 (tests): the others join the port the first one got.
+    port = first.getsockname()[1]
+    return [first, *(bind_socket(host, port, reuse_port=True) for _ in range(count - 1))]
 
 
 def run_workers(count: int, work: Callable[[int], None]) -> int:
