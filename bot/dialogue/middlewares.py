@@ -35,7 +35,7 @@ Middleware = Callable[[Turn, Next], Awaitable[None]]
 async def record_messages(turn: Turn, call_next: Next) -> None:
     """Stores the inbound message once; a redelivery gets the replies stored the first time."""
     inbound = turn.inbound
-    message = await conversations.store_inbound(
+    message_id = await conversations.record_inbound(
         turn.session,
         conversation=turn.conversation,
         channel=inbound.channel,
@@ -44,7 +44,7 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         text=transcript_text(turn.text, turn.state()),
         now=turn.now,
     )
-    if message is None:
+    if message_id is None:
         assert inbound.message_id is not None
         first = await conversations.find_inbound(
             turn.session, channel=inbound.channel, channel_message_id=inbound.message_id)
@@ -60,7 +60,7 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         metrics.DUPLICATES.labels(inbound.channel).inc()
         return
     metrics.MESSAGES_IN.labels(inbound.channel).inc()
-    message_id = turn.message_id = message.id
+    turn.message_id = message_id
     _note_presence(turn)
     await call_next(turn)
     await conversations.set_understanding(
@@ -69,10 +69,9 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         intent=turn.intent,
         confidence=turn.parse.intent.confidence if turn.parse else None,
         outcome=turn.outcome,
-        message=message,
     )
-    # All replies in one flush (one INSERT), together with the updates made during the turn.
-    stored_replies = await conversations.record_replies(
+    # All replies in one INSERT.
+    reply_ids = await conversations.insert_replies(
         turn.session,
         conversation=turn.conversation,
         channel=inbound.channel,
@@ -86,14 +85,14 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
     if delay is None:
         return
     channels = turn.services.channels
-    for outgoing, stored_reply in zip(turn.outbound(), stored_replies, strict=True):
+    for outgoing, reply_id in zip(turn.outbound(), reply_ids, strict=True):
         # Same transaction as the turn: a reply is never lost, and never sent for a turn
         # that rolled back. One row per platform message (a long WeChat reply is several),
         # so each part is sent, retried and counted against the reply window by itself.
         for part in channels.render(outgoing):
             outbox_id = await outbox.enqueue(
                 turn.session, part, identity_id=turn.identity.id, now=turn.now,
-                message_id=stored_reply.id, not_before=turn.now + delay)
+                message_id=reply_id, not_before=turn.now + delay)
             if outbox_id is not None:
                 turn.queued.append(Queued(outbox_id, part))
 
@@ -101,18 +100,18 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
 def _note_presence(turn: Turn) -> None:
     """The customer is here: deliveries may resume, and a platform reply window opens."""
     identity, inbound = turn.identity, turn.inbound
-    if inbound.payload != UNSUBSCRIBED_EVENT:
-        identity.unsubscribed_at = None
+    if inbound.payload != UNSUBSCRIBED_EVENT and identity.unsubscribed_at is not None:
+        turn.note_identity(unsubscribed_at=None)
     window = turn.capabilities.reply_window
     if window is None or inbound.opens_window is None:
         return
     if inbound.opens_window == MESSAGE_WINDOW:
-        identity.window_opened_at, identity.window_kind = turn.now, MESSAGE_WINDOW
-        identity.window_sent = 0
+        turn.note_identity(window_opened_at=turn.now, window_kind=MESSAGE_WINDOW,
+                           window_sent=0)
     elif (inbound.opens_window == EVENT_WINDOW
           and not message_window_open(window, identity, turn.now)):
-        identity.window_opened_at, identity.window_kind = turn.now, EVENT_WINDOW
-        identity.window_sent = 0
+        turn.note_identity(window_opened_at=turn.now, window_kind=EVENT_WINDOW,
+                           window_sent=0)
 
 
 async def numbered_choices(turn: Turn, call_next: Next) -> None:

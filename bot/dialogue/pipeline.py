@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core import metrics
 from bot.core.correlation import correlated
 from bot.core.messages import InboundMessage, OutboundMessage
-from bot.core.storage.conversations import open_conversation
+from bot.core.storage.conversations import open_conversation, write_row
 from bot.core.storage.db import transaction
 from bot.dialogue.dispatch import dispatch
 from bot.dialogue.middlewares import DEFAULT_MIDDLEWARES, Middleware, Next, preparse
@@ -84,8 +85,9 @@ class Dialogue:
         async with transaction(self._sessions) as session:
             identity, conversation = await open_conversation(
                 session, channel=inbound.channel, external_id=inbound.sender_id, now=now)
-            identity.last_seen_at = now
-            conversation.last_message_at = now
+            # Seen now, written once at the end (conversations.write_row).
+            set_committed_value(identity, "last_seen_at", now)
+            set_committed_value(conversation, "last_message_at", now)
             turn = Turn(
                 inbound=inbound,
                 text=text,
@@ -98,6 +100,10 @@ class Dialogue:
                 preparsed=preparsed,
             )
             await self._chain(turn)
+            await write_row(session, identity, {
+                "last_seen_at": now, **{key: getattr(identity, key)
+                                        for key in turn.identity_noted}})
+            await write_row(session, conversation, {"last_message_at": now})
         metrics.TURN_SECONDS.labels(inbound.channel).observe(time.perf_counter() - started)
         return TurnResult(replies=turn.outbound(), queued=tuple(turn.queued),
                           message_id=turn.message_id, duplicate=turn.duplicate)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.channels.base import Capabilities
 from bot.channels.registry import ChannelRegistry
@@ -83,6 +84,9 @@ class Turn:
     # The text understood before the transaction began (in the default time zone): the NLU,
     # perhaps a Rasa server over the network, never runs while the turn holds the writer.
     preparsed: Parse | None = None
+    # Columns of ``identity`` this turn set as a matter of course (a reply window opened):
+    # written with its "last seen" in one statement at the end of the turn.
+    identity_noted: set[str] = field(default_factory=set)
 
     @property
     def settings(self) -> Settings:
@@ -107,6 +111,12 @@ class Turn:
     def say(self, text: str, *, buttons: tuple[Button, ...] = (),
             request_contact: bool = False) -> None:
         self.replies.append(Reply(text, buttons, request_contact))
+
+    def note_identity(self, **values: Any) -> None:
+        """Sets columns of the sender's identity now, written at the end of the turn."""
+        for key, value in values.items():
+            set_committed_value(self.identity, key, value)
+        self.identity_noted.update(values)
 
     def state(self) -> dict[str, Any]:
         """The conversation's dialogue state (a copy; write it back with :meth:`set_state`)."""

@@ -3,16 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from bot.core.storage.members import ensure_identity
 from bot.core.storage.models import ChannelIdentity, Conversation, Member, Message
 from bot.core.storage.sealed import keyring_of, seal
 from bot.core.storage.upsert import insert_ignore
+
+MESSAGES = cast(Table, Message.__table__)
+
+# The statements every turn runs are built once: building one and working out its cache key
+# cost more than running it (bench/turns).
+_LATEST = (select(func.max(Conversation.id))
+           .where(Conversation.identity_id == ChannelIdentity.id)
+           .correlate(ChannelIdentity)
+           .scalar_subquery())
+_OPEN_CONVERSATION = (
+    select(ChannelIdentity, Conversation)
+    .outerjoin(Member, Member.id == ChannelIdentity.member_id)
+    .outerjoin(Conversation, Conversation.id == _LATEST)
+    # The member rides along on identity.member: resolve_member then finds it in the
+    # session instead of asking the database again.
+    .options(contains_eager(ChannelIdentity.member))
+    .where(ChannelIdentity.channel == bindparam("channel"),
+           ChannelIdentity.external_id == bindparam("external_id"))
+)
+_INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
+_INSERT_REPLIES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+_SET_UNDERSTANDING = (update(MESSAGES).where(MESSAGES.c.id == bindparam("message_id"))
+                      .values(intent=bindparam("intent"), confidence=bindparam("confidence"),
+                              outcome=bindparam("outcome")))
+# By primary key; the columns to set are the parameters given.
+_UPDATE_BY_ID = {model: update(cast(Table, model.__table__))
+                 .where(cast(Table, model.__table__).c.id == bindparam("row_id"))
+                 for model in (ChannelIdentity, Conversation)}
 
 
 async def open_conversation(
@@ -20,20 +49,8 @@ async def open_conversation(
 ) -> tuple[ChannelIdentity, Conversation]:
     """The sender's identity (with its member loaded, if bound) and latest conversation, in
     one statement for a sender who wrote before; created on first contact."""
-    latest = (select(func.max(Conversation.id))
-              .where(Conversation.identity_id == ChannelIdentity.id)
-              .correlate(ChannelIdentity)
-              .scalar_subquery())
-    statement = (
-        select(ChannelIdentity, Conversation)
-        .outerjoin(Member, Member.id == ChannelIdentity.member_id)
-        .outerjoin(Conversation, Conversation.id == latest)
-        # The member rides along on identity.member: resolve_member then finds it in the
-        # session instead of asking the database again.
-        .options(contains_eager(ChannelIdentity.member))
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
-    )
-    row = (await session.execute(statement)).first()
+    row = (await session.execute(_OPEN_CONVERSATION,
+                                 {"channel": channel, "external_id": external_id})).first()
     if row is None:
         identity = await ensure_identity(session, channel=channel, external_id=external_id,
                                          now=now)
@@ -78,44 +95,27 @@ async def record_inbound(
     text: str,
     now: datetime,
 ) -> int | None:
-    """Stores an inbound message; ``None`` when that platform message was stored before."""
-    message = await store_inbound(session, conversation=conversation, channel=channel,
-                                  channel_message_id=channel_message_id, text=text, now=now)
-    return message.id if message is not None else None
+    """Stores an inbound message and returns its id; ``None`` when that platform message
+    was stored before (a redelivery).
 
-
-async def store_inbound(
-    session: AsyncSession,
-    *,
-    conversation: Conversation,
-    channel: str,
-    channel_message_id: str | None,
-    text: str,
-    now: datetime,
-) -> Message | None:
-    """Like :func:`record_inbound`, returning the stored row: keep it to change it later
-    without reading it back (the session holds rows only while someone refers to them)."""
+    One Core INSERT, no ORM object: a turn changes the row once more (what was understood,
+    :func:`set_understanding`) and never reads it back, and the ORM's unit of work cost
+    several times the statement on every turn (bench/turns). Core statements bypass the
+    ORM's encryption of ``messages.text``, so the text is sealed here.
+    """
     values: dict[str, Any] = {
         "conversation_id": conversation.id,
         "direction": "in",
         "channel": channel,
         "channel_message_id": channel_message_id,
-        "text": text,
+        "text": seal(keyring_of(session), text),
         "created_at": now,
     }
     if channel_message_id is None:
-        message = Message(**values)
-        session.add(message)
-        await session.flush()
-        return message
-    # A Core statement: the ORM does not see it, so the text is encrypted here.
-    values["text"] = seal(keyring_of(session), text)
-    new_id = await insert_ignore(session, Message, values,
-                                 conflict=["channel", "channel_message_id"])
-    if new_id is None:
-        return None
-    # The row exists only in the database: load it once (the redelivery-safe path).
-    return await session.get(Message, new_id)
+        connection = await session.connection()
+        return int((await connection.execute(_INSERT_MESSAGE, values)).scalar_one())
+    return await insert_ignore(session, Message, values,
+                               conflict=["channel", "channel_message_id"])
 
 
 async def find_inbound(
@@ -175,17 +175,60 @@ async def record_replies(
     return messages
 
 
+async def insert_replies(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    channel: str,
+    reply_to_id: int | None,
+    replies: list[tuple[str, list[dict[str, str]] | None]],
+    now: datetime,
+) -> list[int]:
+    """Stores a turn's replies (text, buttons) with one Core INSERT; their ids, in order.
+
+    Like :func:`record_replies` without ORM objects (a turn never reads them back)."""
+    if not replies:
+        return []
+    keyring = keyring_of(session)
+    rows = [{"conversation_id": conversation.id, "direction": "out", "channel": channel,
+             "reply_to_id": reply_to_id, "text": seal(keyring, text), "buttons": buttons,
+             "created_at": now} for text, buttons in replies]
+    connection = await session.connection()
+    # Executemany with RETURNING ("insertmanyvalues"): one statement, ids in row order.
+    inserted = await connection.execute(_INSERT_REPLIES, rows)
+    return [int(row_id) for row_id in inserted.scalars()]
+
+
 async def set_understanding(
     session: AsyncSession, *, message_id: int, intent: str | None, confidence: float | None,
-    outcome: str | None = None, message: Message | None = None,
+    outcome: str | None = None,
 ) -> None:
-    """What the bot made of an inbound message; pass the ``message`` row when it is at hand."""
-    if message is None or message.id != message_id:
-        message = await session.get(Message, message_id)
-    if message is not None:
-        message.intent = intent
-        message.confidence = confidence
-        message.outcome = outcome
+    """What the bot made of an inbound message."""
+    connection = await session.connection()
+    await connection.execute(_SET_UNDERSTANDING, {"message_id": message_id, "intent": intent,
+                                                  "confidence": confidence,
+                                                  "outcome": outcome})
+
+
+async def write_row(session: AsyncSession, row: ChannelIdentity | Conversation,
+                    values: dict[str, Any]) -> None:
+    """Writes ``values`` and whatever else of ``row`` changed since it was loaded with one
+    Core UPDATE, and keeps them as the row's stored state.
+
+    A turn's bookkeeping (last seen, last message, reply windows) would otherwise go
+    through the ORM's unit of work: its flush cost several times the UPDATE itself on every
+    turn (bench/turns). Values are set as already stored, so the ORM has nothing left to
+    write for them; changes made through the ORM are folded into the same statement.
+    """
+    state = instance_state(row)
+    columns = state.mapper.column_attrs
+    for key in state.committed_state:
+        if key in columns and key not in values and state.attrs[key].history.has_changes():
+            values[key] = getattr(row, key)
+    connection = await session.connection()
+    await connection.execute(_UPDATE_BY_ID[type(row)], {**values, "row_id": row.id})
+    for key, value in values.items():
+        set_committed_value(row, key, value)
 
 
 async def history(
