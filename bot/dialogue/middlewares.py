@@ -35,6 +35,7 @@ Middleware = Callable[[Turn, Next], Awaitable[None]]
 async def record_messages(turn: Turn, call_next: Next) -> None:
     """Stores the inbound message once; a redelivery gets the replies stored the first time."""
     inbound = turn.inbound
+    guess = _first_guess(turn)
     message_id = await conversations.record_inbound(
         turn.session,
         conversation=turn.conversation,
@@ -43,6 +44,8 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
         # Before the turn: the state still names the question this message answers.
         text=transcript_text(turn.text, turn.state()),
         now=turn.now,
+        intent=guess[0],
+        confidence=guess[1],
     )
     if message_id is None:
         assert inbound.message_id is not None
@@ -63,13 +66,11 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
     turn.message_id = message_id
     _note_presence(turn)
     await call_next(turn)
-    await conversations.set_understanding(
-        turn.session,
-        message_id=message_id,
-        intent=turn.intent,
-        confidence=turn.parse.intent.confidence if turn.parse else None,
-        outcome=turn.outcome,
-    )
+    understood = (turn.intent, turn.parse.intent.confidence if turn.parse else None)
+    if understood != guess or turn.outcome is not None:
+        await conversations.set_understanding(
+            turn.session, message_id=message_id, intent=understood[0],
+            confidence=understood[1], outcome=turn.outcome)
     # All replies in one INSERT.
     reply_ids = await conversations.insert_replies(
         turn.session,
@@ -95,6 +96,17 @@ async def record_messages(turn: Turn, call_next: Next) -> None:
                 message_id=reply_id, not_before=turn.now + delay)
             if outbox_id is not None:
                 turn.queued.append(Queued(outbox_id, part))
+
+
+def _first_guess(turn: Turn) -> tuple[str | None, float | None]:
+    """What the message will most likely be understood as (the parse made before the
+    turn, for plain text), stored with it at once: the row is written again only when the
+    turn understood it otherwise (a command, a form's answer, another time zone)."""
+    early = turn.preparsed
+    if (early is None or early.text != turn.text or turn.inbound.payload
+            or parse_command(turn.text) is not None):
+        return None, None
+    return early.intent.name, early.intent.confidence
 
 
 def _note_presence(turn: Turn) -> None:

@@ -6,10 +6,9 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core import metrics
 from bot.core.correlation import correlated
@@ -22,6 +21,8 @@ from bot.dialogue.registry import Registry
 from bot.dialogue.turn import Queued, Services, Turn
 
 Clock = Callable[[], datetime]
+# How exact "last seen" and "last message" times are kept.
+TIME_PRECISION = timedelta(minutes=1)
 
 
 def utc_clock() -> datetime:
@@ -85,9 +86,6 @@ class Dialogue:
         async with transaction(self._sessions) as session:
             identity, conversation = await open_conversation(
                 session, channel=inbound.channel, external_id=inbound.sender_id, now=now)
-            # Seen now, written once at the end (conversations.write_row).
-            set_committed_value(identity, "last_seen_at", now)
-            set_committed_value(conversation, "last_message_at", now)
             turn = Turn(
                 inbound=inbound,
                 text=text,
@@ -100,10 +98,14 @@ class Dialogue:
                 preparsed=preparsed,
             )
             await self._chain(turn)
+            # One UPDATE per row at most, at the end: what the turn noted, what handlers
+            # changed, and the times, which are kept to the minute (a customer's messages
+            # seconds apart do not rewrite them each time).
             await write_row(session, identity, {
-                "last_seen_at": now, **{key: getattr(identity, key)
-                                        for key in turn.identity_noted}})
-            await write_row(session, conversation, {"last_message_at": now})
+                **_when_stale("last_seen_at", identity.last_seen_at, now),
+                **{key: getattr(identity, key) for key in turn.identity_noted}})
+            await write_row(session, conversation,
+                            _when_stale("last_message_at", conversation.last_message_at, now))
         metrics.TURN_SECONDS.labels(inbound.channel).observe(time.perf_counter() - started)
         return TurnResult(replies=turn.outbound(), queued=tuple(turn.queued),
                           message_id=turn.message_id, duplicate=turn.duplicate)
@@ -119,6 +121,11 @@ class TurnResult:
     message_id: int | None
     # The message was a redelivery: ``replies`` are the ones stored the first time.
     duplicate: bool
+
+
+def _when_stale(column: str, stored: datetime | None, now: datetime) -> dict[str, datetime]:
+    """``{column: now}`` when the time stored is a minute or more older than ``now``."""
+    return {column: now} if stored is None or now - stored >= TIME_PRECISION else {}
 
 
 def _bind(middleware: Middleware, following: Next) -> Next:

@@ -94,6 +94,8 @@ async def record_inbound(
     channel_message_id: str | None,
     text: str,
     now: datetime,
+    intent: str | None = None,
+    confidence: float | None = None,
 ) -> int | None:
     """Stores an inbound message and returns its id; ``None`` when that platform message
     was stored before (a redelivery).
@@ -110,6 +112,8 @@ async def record_inbound(
         "channel_message_id": channel_message_id,
         "text": seal(keyring_of(session), text),
         "created_at": now,
+        "intent": intent,
+        "confidence": confidence,
     }
     if channel_message_id is None:
         connection = await session.connection()
@@ -213,7 +217,7 @@ async def set_understanding(
 async def write_row(session: AsyncSession, row: ChannelIdentity | Conversation,
                     values: dict[str, Any]) -> None:
     """Writes ``values`` and whatever else of ``row`` changed since it was loaded with one
-    Core UPDATE, and keeps them as the row's stored state.
+    Core UPDATE (none when there is nothing), and keeps them as the row's stored state.
 
     A turn's bookkeeping (last seen, last message, reply windows) would otherwise go
     through the ORM's unit of work: its flush cost several times the UPDATE itself on every
@@ -225,6 +229,8 @@ async def write_row(session: AsyncSession, row: ChannelIdentity | Conversation,
     for key in state.committed_state:
         if key in columns and key not in values and state.attrs[key].history.has_changes():
             values[key] = getattr(row, key)
+    if not values:
+        return
     connection = await session.connection()
     await connection.execute(_UPDATE_BY_ID[type(row)], {**values, "row_id": row.id})
     for key, value in values.items():
