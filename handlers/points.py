@@ -10,7 +10,7 @@ from bot.core.storage.models import PointTransaction
 from bot.dialogue.turn import Turn
 from bot.features.loyalty.ledger import list_transactions
 from bot.features.loyalty.points import REDEEM
-from bot.features.loyalty.service import member_standing, member_zone
+from bot.features.loyalty.service import member_points, member_zone
 from bot.settings import localized
 from handlers.format import points
 from nlu import intents
@@ -24,11 +24,11 @@ def _date(turn: Turn, day: date) -> str:
 
 async def show_balance(turn: Turn) -> None:
     assert turn.member is not None
-    standing = await member_standing(turn.session, member=turn.member, settings=turn.settings,
-                                     now=turn.now)
+    summary, today = await member_points(turn.session, member=turn.member,
+                                         settings=turn.settings, now=turn.now)
     soon_days = turn.settings.membership.points.expiring_soon_days
-    lines = [turn.t("points.balance", points=points(standing.points.balance))]
-    expiring = standing.points.expiring_by(standing.today + timedelta(days=soon_days))
+    lines = [turn.t("points.balance", points=points(summary.balance))]
+    expiring = summary.expiring_by(today + timedelta(days=soon_days))
     if expiring:
         first = min(lot.expires_on for lot in expiring)
         amount = sum(lot.remaining for lot in expiring)
@@ -77,10 +77,10 @@ async def show_history(turn: Turn) -> None:
 
 async def show_expiry(turn: Turn) -> None:
     assert turn.member is not None
-    standing = await member_standing(turn.session, member=turn.member, settings=turn.settings,
-                                     now=turn.now)
+    summary, _today = await member_points(turn.session, member=turn.member,
+                                          settings=turn.settings, now=turn.now)
     by_day: dict[date, int] = defaultdict(int)
-    for lot in standing.points.lots:
+    for lot in summary.lots:
         if lot.remaining > 0 and lot.expires_on != date.max:
             by_day[lot.expires_on] += lot.remaining
     if not by_day:

@@ -88,6 +88,17 @@ async def points_summary(
     return replay.summary(today=today)
 
 
+async def member_points(
+    session: AsyncSession, *, member: Member, settings: LoyaltyConfig, now: datetime
+) -> tuple[PointsSummary, date]:
+    """The member's points and today's date in their zone, without their tier: a balance
+    or expiry question reads only the ledger, not a year of purchases."""
+    zone = member_zone(member, settings)
+    today = now.astimezone(zone).date()
+    return (await points_summary(session, member_id=member.id, zone=zone, today=today,
+                                 now=now), today)
+
+
 async def tier_at(
     session: AsyncSession, *, member: Member, settings: LoyaltyConfig, moment: datetime
 ) -> str:
