@@ -151,32 +151,12 @@ async def record_outbound(
     now: datetime,
 ) -> Message:
     """Stores one outbound message (an agent's reply); a turn's replies use
-    :func:`record_replies`."""
-    (message,) = await record_replies(session, conversation=conversation, channel=channel,
-                                      reply_to_id=reply_to_id, replies=[(text, buttons)],
-                                      now=now)
+    :func:`insert_replies`."""
+    message = Message(conversation_id=conversation.id, direction="out", channel=channel,
+                      reply_to_id=reply_to_id, text=text, buttons=buttons, created_at=now)
+    session.add(message)
+    await session.flush()
     return message
-
-
-async def record_replies(
-    session: AsyncSession,
-    *,
-    conversation: Conversation,
-    channel: str,
-    reply_to_id: int | None,
-    replies: list[tuple[str, list[dict[str, str]] | None]],
-    now: datetime,
-) -> list[Message]:
-    """Stores a turn's replies (text, buttons) in one flush: one INSERT for all of them."""
-    messages = [
-        Message(conversation_id=conversation.id, direction="out", channel=channel,
-                reply_to_id=reply_to_id, text=text, buttons=buttons, created_at=now)
-        for text, buttons in replies
-    ]
-    session.add_all(messages)
-    if messages:
-        await session.flush()
-    return messages
 
 
 async def insert_replies(
@@ -190,7 +170,8 @@ async def insert_replies(
 ) -> list[int]:
     """Stores a turn's replies (text, buttons) with one Core INSERT; their ids, in order.
 
-    Like :func:`record_replies` without ORM objects (a turn never reads them back)."""
+    No ORM objects: a turn never reads them back, and the ORM's flush cost more than the
+    INSERT (bench/turns)."""
     if not replies:
         return []
     keyring = keyring_of(session)
