@@ -205,6 +205,7 @@ async def write_row(session: AsyncSession, row: ChannelIdentity | Conversation,
     turn (bench/turns). Values are set as already stored, so the ORM has nothing left to
     write for them; changes made through the ORM are folded into the same statement.
     """
+    values = dict(values)
     state = instance_state(row)
     columns = state.mapper.column_attrs
     for key in state.committed_state:
