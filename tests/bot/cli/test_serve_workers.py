@@ -151,4 +151,3 @@ def test_each_worker_listens_on_a_socket_of_its_own_on_one_port() -> None:
     finally:
         for sock in socks:
             sock.close()
-

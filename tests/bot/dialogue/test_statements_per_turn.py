@@ -3,7 +3,7 @@ the database, so the count is held here and cannot creep back unnoticed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -27,27 +27,26 @@ from tests.factories import bound_member
 BALANCE_STATEMENTS = {"sqlite": 6, "postgresql": 5}
 
 
-def ticking(step: timedelta = timedelta(seconds=1)) -> Iterator[datetime]:
-    for tick in count():
-        yield FIXED_NOW + tick * step
+async def ticking_kefu(settings: Settings, nlu: Any, step: timedelta) -> AsyncIterator[Kefu]:
+    """A Kefu whose clock moves ``step`` per turn."""
+    ticks = (FIXED_NOW + tick * step for tick in count())
+    app = await build_kefu(settings, nlu=nlu, clock=lambda: next(ticks))
+    yield app
+    await app.aclose()
 
 
 @pytest.fixture
 async def kefu_live(settings: Settings, embedded_nlu: Any) -> AsyncIterator[Kefu]:
-    """A Kefu whose clock moves a second per turn, as a customer typing."""
-    clock = ticking()
-    app = await build_kefu(settings, nlu=embedded_nlu, clock=lambda: next(clock))
-    yield app
-    await app.aclose()
+    """A second per turn, as a customer typing."""
+    async for app in ticking_kefu(settings, embedded_nlu, timedelta(seconds=1)):
+        yield app
 
 
 @pytest.fixture
 async def kefu_slow(settings: Settings, embedded_nlu: Any) -> AsyncIterator[Kefu]:
-    """A Kefu whose clock moves a minute per turn: "last seen" is due every time."""
-    clock = ticking(timedelta(minutes=1))
-    app = await build_kefu(settings, nlu=embedded_nlu, clock=lambda: next(clock))
-    yield app
-    await app.aclose()
+    """A minute per turn: "last seen" is due every time."""
+    async for app in ticking_kefu(settings, embedded_nlu, timedelta(minutes=1)):
+        yield app
 
 
 def inbound(text: str, sender: str = "alice") -> InboundMessage:
